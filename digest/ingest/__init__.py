@@ -1,0 +1,1 @@
+"""Ingest: news articles (HTML, URL, plain text, Markdown) become story files."""
