@@ -51,7 +51,7 @@ class Story:
     excerpt: bool | None = None  # None: decided by the outlet list in digest.toml
     license: str | None = None
     ingested: datetime | None = None
-    extra: Mapping[str, Any] = field(default=EMPTY)  # unknown front-matter keys
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # unknown front-matter keys
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Topic:
     body_line: int = 1
     description: str | None = None
     rules: TopicRules | None = None
-    extra: Mapping[str, Any] = field(default=EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class Page:
     body: str
     body_line: int = 1
     description: str | None = None
-    extra: Mapping[str, Any] = field(default=EMPTY)
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True)
