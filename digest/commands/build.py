@@ -1,0 +1,36 @@
+"""`digest build`: render the site into its output folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from digest import clock
+from digest.build import BuildOptions, build_site
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("build", help="build the site into output/",
+                                   description="Build the site into its output folder.")
+    parser.add_argument("--site", type=Path, default=Path("."), help="the site folder (default: .)")
+    parser.add_argument("--drafts", action="store_true", help="include stories marked draft: true")
+    parser.add_argument("--future", action="store_true", help="include stories dated after now")
+    parser.add_argument("--base-url", help="override base_url of digest.toml (e.g. for previews)")
+    parser.add_argument("--output", type=Path, help="write into this folder instead of [paths] output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    options = BuildOptions(drafts=args.drafts, future=args.future, base_url=args.base_url, out_dir=args.output)
+    result = build_site(args.site, options=options, now=clock.now())
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not args.quiet:
+        report = result.report
+        print(f"built {result.pages} files in {time.perf_counter() - started:.2f}s "
+              f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)")
+    return 0

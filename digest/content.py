@@ -1,0 +1,341 @@
+"""Content: story, topic and page files parsed into the model.
+
+`parse_story`, `parse_topic` and `parse_page` are pure (text in, model out); `load_site` reads
+the content folder, gathers every problem of every file, and checks cross-references.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from slugify import slugify
+
+from digest import frontmatter
+from digest.errors import ContentError, Problem
+from digest.model import Image, Page, Site, SiteConfig, Story, Topic
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_STORY_KEYS = {
+    "title", "date", "updated", "source", "source_url", "author", "image", "summary", "note",
+    "topics", "tags", "related", "unrelated", "draft", "slug", "lang", "excerpt", "license", "ingested",
+}
+_IMAGE_KEYS = ("src", "alt", "caption", "credit")
+
+
+class _Fields:
+    """Typed access to one file's front matter, collecting problems at the line of each key."""
+
+    def __init__(self, meta: dict[str, Any], path: str, lines: dict[str, int], first_line: int) -> None:
+        self.meta, self.path, self.lines, self.first_line = meta, path, lines, first_line
+        self.problems: list[Problem] = []
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, self.first_line)
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.path, self.line(key), message))
+
+    def string(self, key: str, required: bool = False) -> str | None:
+        value = self.meta.get(key)
+        if value is None:
+            if required:
+                self.problems.append(Problem(self.path, self.first_line - 1 if key not in self.lines else self.line(key),
+                                             f"missing required field '{key}'"))
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            self.fail(key, f"'{key}' must be a string, not {_type_name(value)}")
+            return None
+        if required and not value.strip():
+            self.fail(key, f"'{key}' must not be empty")
+            return None
+        return value
+
+    def strings(self, key: str, *, allow_single: bool = True) -> tuple[str, ...] | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and allow_single:
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+            return tuple(str(v) for v in value)
+        self.fail(key, f"'{key}' must be a list of strings, not {_type_name(value)}")
+        return None
+
+    def boolean(self, key: str) -> bool | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.fail(key, f"'{key}' must be true or false, not {_type_name(value)}")
+            return None
+        return value
+
+    def when(self, key: str, tz: ZoneInfo) -> tuple[datetime | None, bool]:
+        value = self.meta.get(key)
+        if value is None:
+            return None, False
+        try:
+            return to_datetime(value, tz)
+        except ValueError:
+            self.fail(key, f"'{key}' is not an ISO 8601 date or date-time: {value!r}")
+            return None, False
+
+
+def to_datetime(value: Any, tz: ZoneInfo) -> tuple[datetime, bool]:
+    """A front-matter date (YAML date, datetime or ISO string) as an aware datetime, and whether it had a time."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(text) from None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=tz)), True
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tzinfo=tz), False
+    raise ValueError(repr(value))
+
+
+def default_slug(path: str) -> str:
+    """The slug of a content file: its name without `.md`, slugified when it is not URL-safe."""
+    stem = Path(path).name.removesuffix(".md")
+    return stem if _SLUG.match(stem) else (slugify(stem) or "untitled")
+
+
+def _read_meta(text: str, path: str) -> tuple[_Fields, str, int]:
+    yaml_text, first, body, body_line = frontmatter.split(text, path)
+    meta = frontmatter.parse(yaml_text, path, first)
+    return _Fields(meta, path, frontmatter.key_lines(yaml_text, first), first), body, body_line
+
+
+def _slug_field(fields: _Fields, path: str) -> str:
+    slug = fields.string("slug")
+    if slug is None:
+        return default_slug(path)
+    if not _SLUG.match(slug):
+        fields.fail("slug", f"'slug' must be lowercase letters, digits and hyphens, not {slug!r}")
+        return default_slug(path)
+    return slug
+
+
+def parse_story(text: str, path: str, tz: ZoneInfo = ZoneInfo("UTC")) -> Story:
+    """Parse one story file's text; raise ContentError listing every problem in it."""
+    fields, body, body_line = _read_meta(text, path)
+    meta = fields.meta
+    title = fields.string("title", required=True)
+    when, has_time = fields.when("date", tz)
+    updated, _ = fields.when("updated", tz)
+    ingested, _ = fields.when("ingested", ZoneInfo("UTC"))
+    authors = fields.strings("author") or ()
+    story = Story(
+        slug=_slug_field(fields, path),
+        title=(title or "").strip(),
+        path=path,
+        body=body,
+        body_line=body_line,
+        date=when,
+        date_has_time=has_time,
+        updated=updated,
+        source=fields.string("source"),
+        source_url=fields.string("source_url"),
+        authors=tuple(a.strip() for a in authors if a.strip()),
+        image=_image(fields),
+        summary=fields.string("summary"),
+        note=fields.string("note"),
+        topics=fields.strings("topics", allow_single=False),
+        tags=_dedupe(fields.strings("tags") or ()),
+        related=fields.strings("related", allow_single=False) or (),
+        unrelated=fields.strings("unrelated", allow_single=False) or (),
+        draft=bool(fields.boolean("draft")),
+        lang=fields.string("lang"),
+        excerpt=fields.boolean("excerpt"),
+        license=fields.string("license"),
+        ingested=ingested,
+        extra=MappingProxyType({k: v for k, v in meta.items() if k not in _STORY_KEYS}),
+    )
+    if fields.problems:
+        raise ContentError(fields.problems)
+    return story
+
+
+def _image(fields: _Fields) -> Image | None:
+    value = fields.meta.get("image")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Image(src=value)
+    if not isinstance(value, dict):
+        fields.fail("image", f"'image' must be a mapping (src, alt, caption, credit) or a URL, not {_type_name(value)}")
+        return None
+    parts: dict[str, str | None] = {}
+    for key, item in value.items():
+        if key not in _IMAGE_KEYS:
+            fields.fail("image", f"unknown key 'image.{key}' (expected one of: {', '.join(_IMAGE_KEYS)})")
+        elif item is not None and not isinstance(item, str):
+            fields.fail("image", f"'image.{key}' must be a string, not {_type_name(item)}")
+        else:
+            parts[key] = item
+    return Image(**parts) if any(parts.values()) else None
+
+
+def parse_topic(text: str, path: str, parse_rules: Callable[[Any, str, int], Any] | None = None) -> Topic:
+    """Parse one topic file: title, description, `match` rules, body = the editor's introduction."""
+    fields, body, body_line = _read_meta(text, path)
+    title = fields.string("title", required=True)
+    rules = None
+    if "match" in fields.meta and parse_rules is not None:
+        try:
+            rules = parse_rules(fields.meta["match"], path, fields.line("match"))
+        except ContentError as exc:
+            fields.problems.extend(exc.problems)
+    topic = Topic(
+        slug=_slug_field(fields, path),
+        title=(title or "").strip(),
+        path=path,
+        body=body,
+        body_line=body_line,
+        description=fields.string("description"),
+        rules=rules,
+        extra=MappingProxyType({k: v for k, v in fields.meta.items()
+                                if k not in {"title", "description", "match", "slug"}}),
+    )
+    if fields.problems:
+        raise ContentError(fields.problems)
+    return topic
+
+
+def parse_page(text: str, path: str) -> Page:
+    """Parse one page file of `content/pages/`."""
+    fields, body, body_line = _read_meta(text, path)
+    title = fields.string("title", required=True)
+    page = Page(
+        slug=_slug_field(fields, path),
+        title=(title or "").strip(),
+        path=path,
+        body=body,
+        body_line=body_line,
+        description=fields.string("description"),
+        extra=MappingProxyType({k: v for k, v in fields.meta.items() if k not in {"title", "description", "slug"}}),
+    )
+    if fields.problems:
+        raise ContentError(fields.problems)
+    return page
+
+
+def _dedupe(items: tuple[str, ...]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for item in items:
+        item = item.strip()
+        if item:
+            seen.setdefault(item, None)
+    return tuple(seen)
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a mapping", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+
+
+def content_files(folder: Path) -> list[Path]:
+    """The `.md` files under `folder`, sorted; editor backups, hidden files and `*.incoming.md` left out."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.rglob("*.md")
+        if p.is_file() and not p.name.endswith(".incoming.md")
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def read_text(path: Path, shown: str) -> str:
+    """Read a content file as UTF-8; a file that is not UTF-8 is a ContentError."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ContentError(Problem(shown, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")) from None
+
+
+def load_site(config: SiteConfig) -> Site:
+    """Read every content file of the site; raise ContentError listing all problems of all files."""
+    from digest.topics import parse_rules  # topic rules are their own module
+
+    root = config.root
+    content = root / config.content_dir
+    tz = ZoneInfo(config.timezone)
+    problems: list[Problem] = []
+
+    texts: dict[str, str] = {}
+
+    def load(folder: str, parse: Callable[[str, str], Any]) -> list[Any]:
+        items = []
+        for file in content_files(content / folder):
+            shown = _shown(file, root)
+            try:
+                texts[shown] = text = read_text(file, shown)
+                items.append(parse(text, shown))
+            except ContentError as exc:
+                problems.extend(exc.problems)
+        return items
+
+    stories = load("stories", lambda text, path: parse_story(text, path, tz))
+    topics = load("topics", lambda text, path: parse_topic(text, path, parse_rules))
+    pages = load("pages", parse_page)
+    problems.extend(_cross_check(stories, topics, pages, lambda path, key: story_key_line(texts[path], key)))
+    if problems:
+        raise ContentError(problems)
+    return Site(config=config, stories=tuple(stories), topics=tuple(topics), pages=tuple(pages))
+
+
+def _shown(file: Path, root: Path) -> str:
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def _cross_check(stories: list[Story], topics: list[Topic], pages: list[Page],
+                 line_of: Callable[[str, str], int]) -> list[Problem]:
+    problems: list[Problem] = []
+    for kind, items in (("story", stories), ("topic", topics), ("page", pages)):
+        first: dict[str, Any] = {}
+        for item in items:
+            if item.slug in first:
+                problems.append(Problem(item.path, 1, f"two {kind} files have the slug '{item.slug}' "
+                                                      f"(the other is {first[item.slug].path})"))
+            else:
+                first[item.slug] = item
+    story_slugs = {s.slug for s in stories}
+    topic_slugs = {t.slug for t in topics}
+    reserved = {"stories", "topics", "tags", "sources", "archive", "page", "search", "assets", "feed.xml"}
+    for page in pages:
+        if page.slug in reserved:
+            problems.append(Problem(page.path, 1, f"the page slug '{page.slug}' is reserved for the site's own pages"))
+    for story in stories:
+        for key, names, known, what in (("topics", story.topics or (), topic_slugs, "topic"),
+                                        ("related", story.related, story_slugs, "story"),
+                                        ("unrelated", story.unrelated, story_slugs, "story")):
+            for name in names:
+                if name not in known:
+                    problems.append(Problem(story.path, line_of(story.path, key),
+                                            f"'{key}' names the {what} '{name}', which does not exist"))
+    return problems
+
+
+def story_key_line(text: str, key: str) -> int:
+    """The line of a top-level front-matter key in a story file's text (1 when absent)."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines[1:], start=2):
+        if re.match(r"^---\s*$", line):
+            break
+        if re.match(rf"^{re.escape(key)}\s*:", line):
+            return number
+    return 1

@@ -1,0 +1,67 @@
+"""Writing a built site: only files whose bytes changed are rewritten (atomically), files that
+no longer belong are removed, and nothing is touched until the whole site has been rendered."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+KEEP = {".digest-output"}  # marker file that says this folder is digest's to manage
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: int
+    unchanged: int
+    removed: int
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_site(out_dir: Path, files: Mapping[str, bytes], protected: frozenset[str] = frozenset()) -> WriteReport:
+    """Make `out_dir` hold exactly `files` (plus `protected` subtrees such as the search index)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = unchanged = 0
+    for name in sorted(files):
+        data = files[name]
+        target = out_dir / name
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                unchanged += 1
+                continue
+        except FileNotFoundError:
+            pass  # a new file: written below
+        write_atomic(target, data)
+        written += 1
+    removed = _remove_stale(out_dir, set(files), protected)
+    return WriteReport(written=written, unchanged=unchanged, removed=removed)
+
+
+def _remove_stale(out_dir: Path, keep: set[str], protected: frozenset[str]) -> int:
+    removed = 0
+    for path in sorted(out_dir.rglob("*"), reverse=True):
+        rel = path.relative_to(out_dir).as_posix()
+        if rel.split("/")[0] in protected:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif rel not in keep:
+            path.unlink()
+            removed += 1
+    return removed

@@ -1,0 +1,246 @@
+"""Page views: what each template gets, derived from the site model and the build's
+classification (topics per story) and relations (related stories, same-story groups).
+
+Pure: the model in, frozen views out. Root-relative links in rendered bodies are rebased per
+page at render time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping, Sequence
+
+from digest import urls
+from digest.markdown import opening, renderer
+from digest.model import Page, SiteConfig, Story, Topic
+
+
+@dataclass(frozen=True)
+class TagRef:
+    name: str
+    url: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class RelatedRef:
+    """A link to a related story, with why it is related."""
+
+    story: "StoryView"
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """A story as templates see it."""
+
+    story: Story
+    url: str
+    body_html: str
+    note_html: str
+    excerpt: bool
+    topics: tuple[Topic, ...]
+    tags: tuple[TagRef, ...]
+    source_page: str | None  # URL of the outlet's page on this site
+    status: tuple[str, ...] = ()  # "draft", "future" (only in previews)
+
+    @property
+    def title(self) -> str:
+        return self.story.title
+
+    @property
+    def slug(self) -> str:
+        return self.story.slug
+
+
+@dataclass(frozen=True)
+class StoryLinks:
+    """What a story page links to beyond itself."""
+
+    related: tuple[RelatedRef, ...] = ()
+    group: tuple[StoryView, ...] = ()  # the same story from other outlets
+    neighbours: tuple[tuple[Topic, StoryView | None, StoryView | None], ...] = ()  # (topic, newer, older)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list of stories where each same-story group appears once (its first member)."""
+
+    entries: tuple[tuple[StoryView, tuple[StoryView, ...]], ...]  # (story, other outlets' versions)
+
+
+@dataclass(frozen=True)
+class SiteViews:
+    stories: tuple[StoryView, ...]  # newest first, undated last
+    by_slug: Mapping[str, StoryView]
+    links: Mapping[str, StoryLinks]
+    topics: tuple[Topic, ...]
+    topic_stories: Mapping[str, tuple[StoryView, ...]]
+    tags: tuple[TagRef, ...]  # sorted by name
+    tag_stories: Mapping[str, tuple[StoryView, ...]]  # tag slug -> stories
+    sources: tuple[TagRef, ...]
+    source_stories: Mapping[str, tuple[StoryView, ...]]
+    months: tuple[tuple[int, int, tuple[StoryView, ...]], ...]  # newest month first
+    undated: tuple[StoryView, ...]
+    pages: tuple[Page, ...]
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def sort_key(story: Story) -> tuple:
+    """Newest first; undated stories after dated ones; ties by slug."""
+    stamp = -story.date.timestamp() if story.date else 0.0
+    return (story.date is None, stamp, story.slug)
+
+
+def build_views(
+    config: SiteConfig,
+    stories: Sequence[Story],
+    topics: Sequence[Topic],
+    pages: Sequence[Page],
+    story_topics: Mapping[str, tuple[str, ...]],
+    related: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
+    groups: Mapping[str, tuple[str, ...]],
+    status: Mapping[str, tuple[str, ...]] | None = None,
+) -> SiteViews:
+    """Derive every page's data from the loaded content and the build's relations."""
+    render = renderer(config.markdown_html)
+    topic_by_slug = {t.slug: t for t in topics}
+    excerpt_sources = {s.casefold() for s in config.excerpt_sources}
+    ordered = sorted(stories, key=sort_key)
+    status = status or {}
+
+    views: list[StoryView] = []
+    for story in ordered:
+        excerpt = story.excerpt if story.excerpt is not None else (
+            (story.source or "").casefold() in excerpt_sources)
+        body = opening(story.body) if excerpt else story.body
+        views.append(StoryView(
+            story=story,
+            url=urls.story(story.slug),
+            body_html=render(body),
+            note_html=render(story.note) if story.note else "",
+            excerpt=excerpt,
+            topics=tuple(topic_by_slug[s] for s in story_topics.get(story.slug, ()) if s in topic_by_slug),
+            tags=tuple(TagRef(name, urls.tag(name)) for name in story.tags),
+            source_page=urls.source(story.source) if story.source else None,
+            status=status.get(story.slug, ()),
+        ))
+    by_slug = {v.slug: v for v in views}
+
+    topic_stories: dict[str, list[StoryView]] = {t.slug: [] for t in topics}
+    tag_stories: dict[str, list[StoryView]] = defaultdict(list)
+    tag_names: dict[str, str] = {}
+    source_stories: dict[str, list[StoryView]] = defaultdict(list)
+    source_names: dict[str, str] = {}
+    month_stories: dict[tuple[int, int], list[StoryView]] = defaultdict(list)
+    undated: list[StoryView] = []
+    tz_config = config.timezone
+    for view in views:
+        for topic in view.topics:
+            topic_stories[topic.slug].append(view)
+        for tag in view.story.tags:
+            key = urls.tag_slug(tag)
+            tag_names.setdefault(key, tag)
+            tag_stories[key].append(view)
+        if view.story.source:
+            key = urls.tag_slug(view.story.source)
+            source_names.setdefault(key, view.story.source)
+            source_stories[key].append(view)
+        if view.story.date is None:
+            undated.append(view)
+        else:
+            local = _local(view.story.date, tz_config)
+            month_stories[(local.year, local.month)].append(view)
+
+    links = {v.slug: _links(v, by_slug, related, groups, topic_stories) for v in views}
+    return SiteViews(
+        stories=tuple(views),
+        by_slug=by_slug,
+        links=links,
+        topics=tuple(sorted(topics, key=lambda t: t.title.casefold())),
+        topic_stories={k: tuple(v) for k, v in topic_stories.items()},
+        tags=tuple(sorted((TagRef(tag_names[k], urls.tag(tag_names[k]), len(v)) for k, v in tag_stories.items()),
+                          key=lambda t: (t.name.casefold(), t.name))),
+        tag_stories={k: tuple(v) for k, v in tag_stories.items()},
+        sources=tuple(sorted((TagRef(source_names[k], urls.source(source_names[k]), len(v))
+                              for k, v in source_stories.items()), key=lambda t: (t.name.casefold(), t.name))),
+        source_stories={k: tuple(v) for k, v in source_stories.items()},
+        months=tuple((y, m, tuple(month_stories[(y, m)])) for (y, m) in sorted(month_stories, reverse=True)),
+        undated=tuple(undated),
+        pages=tuple(sorted(pages, key=lambda p: (p.extra.get("weight", 0) if isinstance(p.extra.get("weight", 0), int) else 0, p.title.casefold()))),
+        groups=groups,
+    )
+
+
+def _local(when: datetime, timezone: str) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return when.astimezone(ZoneInfo(timezone))
+
+
+def _links(view: StoryView, by_slug: Mapping[str, StoryView],
+           related: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
+           groups: Mapping[str, tuple[str, ...]],
+           topic_stories: Mapping[str, list[StoryView]]) -> StoryLinks:
+    group = tuple(by_slug[s] for s in groups.get(view.slug, ()) if s in by_slug)
+    in_group = {g.slug for g in group}
+    refs = tuple(RelatedRef(by_slug[slug], tuple(reasons)) for slug, reasons in related.get(view.slug, ())
+                 if slug in by_slug and slug not in in_group)
+    neighbours = []
+    for topic in view.topics:
+        members = topic_stories[topic.slug]
+        index = members.index(view)
+        newer = members[index - 1] if index > 0 else None
+        older = members[index + 1] if index + 1 < len(members) else None
+        neighbours.append((topic, newer, older))
+    return StoryLinks(related=refs, group=group, neighbours=tuple(neighbours))
+
+
+def collapse(stories: Sequence[StoryView], groups: Mapping[str, tuple[str, ...]]) -> Listing:
+    """Show each same-story group once, at its newest member, with the others as 'also reported by'."""
+    shown: set[str] = set()
+    entries = []
+    present = {v.slug: v for v in stories}
+    for view in stories:
+        if view.slug in shown:
+            continue
+        others = tuple(present[s] for s in groups.get(view.slug, ()) if s in present and s not in shown)
+        shown.add(view.slug)
+        shown.update(o.slug for o in others)
+        entries.append((view, others))
+    return Listing(entries=tuple(entries))
+
+
+def overlapping_topics(topic: Topic, views: SiteViews, limit: int = 5) -> list[tuple[Topic, int]]:
+    """The topics sharing the most stories with `topic`."""
+    counts: Counter[str] = Counter()
+    for view in views.topic_stories.get(topic.slug, ()):
+        for other in view.topics:
+            if other.slug != topic.slug:
+                counts[other.slug] += 1
+    by_slug = {t.slug: t for t in views.topics}
+    return [(by_slug[s], n) for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+
+def frequent_tags(stories: Sequence[StoryView], limit: int = 10) -> list[TagRef]:
+    """The most frequent tags among `stories`."""
+    counts: Counter[str] = Counter()
+    names: dict[str, TagRef] = {}
+    for view in stories:
+        for tag in view.tags:
+            counts[tag.url] += 1
+            names.setdefault(tag.url, tag)
+    return [TagRef(names[u].name, u, n) for u, n in sorted(counts.items(), key=lambda kv: (-kv[1], names[kv[0]].name))[:limit]]
+
+
+def topics_of(stories: Sequence[StoryView]) -> list[tuple[Topic, int]]:
+    """The topics that `stories` fall in, most frequent first."""
+    counts: Counter[str] = Counter()
+    by_slug: dict[str, Topic] = {}
+    for view in stories:
+        for topic in view.topics:
+            counts[topic.slug] += 1
+            by_slug[topic.slug] = topic
+    return [(by_slug[s], n) for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
