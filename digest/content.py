@@ -161,7 +161,7 @@ def parse_story(text: str, path: str, tz: ZoneInfo = ZoneInfo("UTC")) -> Story:
         extra=MappingProxyType({k: v for k, v in meta.items() if k not in _STORY_KEYS}),
     )
     if fields.problems:
-        raise ContentError(fields.problems)
+        raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
     return story
 
 
@@ -177,9 +177,9 @@ def _image(fields: _Fields) -> Image | None:
     parts: dict[str, str | None] = {}
     for key, item in value.items():
         if key not in _IMAGE_KEYS:
-            fields.fail("image", f"unknown key 'image.{key}' (expected one of: {', '.join(_IMAGE_KEYS)})")
+            fields.fail(f"image.{key}" if f"image.{key}" in fields.lines else "image", f"unknown key 'image.{key}' (expected one of: {', '.join(_IMAGE_KEYS)})")
         elif item is not None and not isinstance(item, str):
-            fields.fail("image", f"'image.{key}' must be a string, not {_type_name(item)}")
+            fields.fail(f"image.{key}" if f"image.{key}" in fields.lines else "image", f"'image.{key}' must be a string, not {_type_name(item)}")
         else:
             parts[key] = item
     return Image(**parts) if any(parts.values()) else None
@@ -207,7 +207,7 @@ def parse_topic(text: str, path: str, parse_rules: Callable[[Any, str, int], Any
                                 if k not in {"title", "description", "match", "slug"}}),
     )
     if fields.problems:
-        raise ContentError(fields.problems)
+        raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
     return topic
 
 
@@ -225,7 +225,7 @@ def parse_page(text: str, path: str) -> Page:
         extra=MappingProxyType({k: v for k, v in fields.meta.items() if k not in {"title", "description", "slug"}}),
     )
     if fields.problems:
-        raise ContentError(fields.problems)
+        raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
     return page
 
 

@@ -63,13 +63,18 @@ def parse(yaml_text: str, path: str, first_line: int) -> dict[str, Any]:
 
 
 def key_lines(yaml_text: str, first_line: int) -> dict[str, int]:
-    """The file line of each top-level key of a block-style YAML mapping."""
+    """The file line of each top-level key of a block-style YAML mapping (and `parent.child` for nested keys)."""
     lines: dict[str, int] = {}
+    parent = None
     for offset, line in enumerate(yaml_text.splitlines()):
         match = _TOP_KEY.match(line)
         if match:
-            key = match.group(1).strip("'\"")
-            lines.setdefault(key, first_line + offset)
+            parent = match.group(1).strip("'\"")
+            lines.setdefault(parent, first_line + offset)
+            continue
+        nested = _TOP_KEY.match(line.lstrip()) if parent and line[:1] in (" ", "\t") else None
+        if nested:
+            lines.setdefault(f"{parent}.{nested.group(1).strip(chr(39) + chr(34))}", first_line + offset)
     return lines
 
 
