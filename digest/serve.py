@@ -171,7 +171,7 @@ def overlay_markup(problems: Iterable[str]) -> str:
         f'<div id="{OVERLAY_ID}" role="alert" style="position:fixed;inset:0;z-index:2147483647;'
         "overflow:auto;background:rgba(20,0,0,.92);color:#fff;font:14px/1.5 monospace;"
         'padding:2rem;white-space:pre-wrap">'
-        "<strong>digest: the build failed; this preview shows the last good build.</strong>"
+        "<strong>digest: the build failed. Pages shown are from the last good build, if any.</strong>"
         f"<ul>{items}</ul></div>"
     )
 
@@ -201,7 +201,7 @@ LIVE_SCRIPT = """(function () {
     s.background = "rgba(20,0,0,.92)"; s.color = "#fff"; s.font = "14px/1.5 monospace";
     s.padding = "2rem"; s.whiteSpace = "pre-wrap";
     var head = document.createElement("strong");
-    head.textContent = "digest: the build failed; this preview shows the last good build.";
+    head.textContent = "digest: the build failed. Pages shown are from the last good build, if any.";
     box.appendChild(head);
     var list = document.createElement("ul");
     problems.forEach(function (line) {

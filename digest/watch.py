@@ -249,6 +249,20 @@ class Watcher:
         self._observer.start()
         return self
 
+    def set_layout(self, layout: SiteLayout) -> None:
+        """Follow a new layout (after a config change): watch its source folders instead."""
+        layout = replace(layout, root=Path(layout.root).absolute())
+        if layout == self.layout:
+            return
+        if layout.root != self.layout.root:
+            raise ValueError("a watcher cannot move to another site root")
+        self.layout = layout
+        wanted = set(layout.source_dirs())
+        for folder in set(self._watches) - wanted:
+            self._unwatch(folder)
+        for folder in wanted:
+            self._watch(folder)
+
     def _watch(self, folder: Path) -> None:
         with self._lock:
             if folder in self._watches or not folder.is_dir():
