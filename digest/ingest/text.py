@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from digest.ingest.extracted import Extracted, ExtractedImage
-from digest.ingest.text_meta import find_date, parse_byline, parse_credit, parse_dateline
+from digest.ingest.text_meta import find_date, parse_byline, parse_copyright, parse_credit, parse_dateline
 
 _BULLET_RE = re.compile(r"^(?P<indent>\s*)(?P<mark>[•·▪●◦‣►▶*+\-–]|\d{1,2}[.)])\s+(?P<text>\S.*)$")
 _TERMINAL = tuple(".!?:;\"”’»)]…") + ("'",)
@@ -21,7 +21,7 @@ _BOILER_RE = re.compile(
     r"^(?:share(?: this| on| via| article| story)?|tweet|email|print|whatsapp|facebook|twitter|x|linkedin|"
     r"reddit|telegram|pinterest|copy link|follow us.*|follow|like us.*|subscribe.*|sign (?:up|in).*|log ?in|"
     r"log ?out|register|newsletter.*|menu|main menu|search|home|skip to .*|back to top|top|close|"
-    r"advertisement|advertising|sponsored.*|ad|read more.*|more\b.*|continue reading.*|view comments|"
+    r"advertisement.*|advertising|sponsored.*|ad|scroll to continue.*|read more.*|more\b.*|continue reading.*|view comments|"
     r"comments?(?: \(\d+\))?|\d+ comments?|leave a (?:comment|reply)|show comments|load more|next|previous|"
     r"next article|previous article|related(?: articles| stories| posts| news)?|see also|also read.*|"
     r"you (?:may|might) also like.*|recommended(?: for you)?|most (?:read|popular|viewed|shared)|"
@@ -75,6 +75,9 @@ def _is_wrapped(lines: list[str]) -> bool:
         return False
     if any(_BULLET_RE.match(line) for line in lines[1:]):
         return False
+    heads = [line.strip()[:24] for line in lines]
+    if len(set(heads)) < len(heads):
+        return False  # a line repeated (a caption and its credited copy), not a wrapped paragraph
     return all(n >= 0.6 * width for n in lengths[:-1])
 
 
@@ -133,6 +136,14 @@ def _teaser_items(blocks: list[_Block]) -> set[int]:
     return teasers
 
 
+def _prose_neighbour(blocks: list[_Block], i: int, step: int) -> bool:
+    """Whether the nearest block in direction `step` that is not boilerplate is prose."""
+    j = i + step
+    while 0 <= j < len(blocks) and _is_boiler(blocks[j].text):
+        j += step
+    return 0 <= j < len(blocks) and _is_prose(blocks[j].text) and not blocks[j].bullet
+
+
 def _weights(blocks: list[_Block], teasers: set[int]) -> list[float]:
     weights: list[float] = []
     for i, b in enumerate(blocks):
@@ -141,12 +152,10 @@ def _weights(blocks: list[_Block], teasers: set[int]) -> list[float]:
         elif b.item in teasers:
             weights.append(-max(150.0, float(len(b.text))))
         elif _is_boiler(b.text):
-            weights.append(-150.0)
+            weights.append(-20.0)  # removed from the body anyway; menus are long runs of these
         elif _is_prose(b.text):
             weight = float(len(b.text))
-            prev_prose = i > 0 and _is_prose(blocks[i - 1].text)
-            next_prose = i + 1 < len(blocks) and _is_prose(blocks[i + 1].text)
-            if not prev_prose and not next_prose:
+            if not _prose_neighbour(blocks, i, -1) and not _prose_neighbour(blocks, i, 1):
                 weight *= 0.4  # a lone sentence between headlines: a teaser's dek more often than not
             weights.append(weight)
         elif _words(b.text) >= 20 and not _ends_sentence(b.text):
@@ -233,8 +242,14 @@ def _title_candidates(header: list[_Block], all_blocks: list[_Block]) -> list[tu
         if parse_byline(text) or (find_date(text) and words <= 8) or parse_credit(text):
             continue
         score = 1.0 + i / max(len(header), 1)  # nearer the article is likelier
-        if counts.get(_key(text), 0) >= 2:
+        if counts.get(_key(text), 0) >= 2 and words >= 3:
             score += 3
+        if 4 <= words <= 25:
+            score += 1
+        following = next((h.text for h in header[i + 1:] if not _is_boiler(h.text)), None)
+        if following and (parse_byline(following) or parse_credit(following)
+                          or (find_date(following) and _words(following) <= 12)):
+            score += 2
         if any(_split_outlet_line(o.text, text) for o in all_blocks if o is not b):
             score += 2
         if text.endswith(".") and words > 15:
@@ -302,11 +317,12 @@ def extract_text(text: str, url: str | None = None) -> Extracted:
         if names and not authors:
             authors = names
         if len(b.text) <= 160 and not b.bullet and (names or _words(b.text) <= 20):
-            found = find_date(b.text)
-            if found and found.updated and updated is None:
-                updated = found.value
-            elif found and not found.updated and date is None:
-                date = found.value
+            for segment in re.split(r"\s[|·•]\s", b.text):
+                found = find_date(segment)
+                if found and found.updated and updated is None:
+                    updated = found.value
+                elif found and not found.updated and date is None:
+                    date = found.value
     for b in blocks[end + 1 : end + 3]:
         found = find_date(b.text) if len(b.text) <= 120 else None
         if found and re.search(r"\b(?:published|posted|updated)\b", b.text, re.I):
@@ -338,11 +354,12 @@ def extract_text(text: str, url: str | None = None) -> Extracted:
         else:
             paragraphs.append(_escape(b.text))
     prose = [b.text for b in body_blocks if _is_prose(b.text) and not b.bullet]
-    if prose and not source:
-        dateline = parse_dateline(prose[0])
-        if dateline:
-            source = dateline.agency
-            date = date or dateline.date
+    dateline = parse_dateline(prose[0]) if prose else None
+    if dateline:
+        date = date or dateline.date
+    if not source:
+        owners = [o for o in (parse_copyright(b.text) for b in blocks[end + 1:]) if o]
+        source = owners[0] if owners else (dateline.agency if dateline else None)
     if title is None and blocks and _words(blocks[0].text) <= 30 and not _is_prose(blocks[0].text):
         title = blocks[0].text
     return Extracted(

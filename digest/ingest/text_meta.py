@@ -50,18 +50,24 @@ _DATE_PATTERNS = [
 ]
 _UPDATED_RE = re.compile(r"\b(updated|last updated|modified|aktualisiert|mis à jour|actualizado)\b", re.I)
 _BYLINE_RE = re.compile(
-    r"^(?:by|written by|words by|text by|author:|authors:|reporting by|von|par|por|di)\s+(?P<names>.+)$",
+    r"^(?:(?:posted|published|written|filed)\b[^|]{0,60}?\s)?"
+    r"(?:by|written by|words by|text by|author:|authors:|reporting by|von|par|por|di)\s+(?P<names>.+)$",
     re.IGNORECASE,
 )
 _DATELINE_RE = re.compile(
     r"^(?P<place>[A-Z][A-Z.'’ -]{1,40}(?:,\s*[A-Z][A-Za-z.]+)?)\s*,?\s*"
-    r"(?P<when>(?:" + _MONTH_RE + r")\.?\s+\d{1,2}(?:,\s*\d{4})?)?\s*"
+    r"(?P<when>(?i:" + _MONTH_RE + r")\.?\s+\d{1,2}(?:,\s*\d{4})?)?\s*"
     r"\((?P<agency>[A-Za-z][A-Za-z .&-]{1,30})\)\s*[-–—]+\s*"
 )
 _NOT_NAMES = re.compile(
     r"^(?:the\s+)?(?:staff|staff writers?|reporters?|correspondents?|editors?|editorial|news desk|desk|"
     r"agencies|wire services?|reuters|ap|afp|associated press|dpa|efe|ansa|xinhua|bloomberg|"
     r"senior .*|chief .*|.*correspondent|.*editor|.*reporter|.*writer|contributor|updated.*|published.*)$",
+    re.IGNORECASE,
+)
+_COPYRIGHT_RE = re.compile(
+    r"^(?:copyright\s*)?(?:©|\(c\)|copyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*,?\s*"
+    r"(?P<name>[^.|©]{2,60}?)\s*(?:[.,|]|all rights reserved|$)",
     re.IGNORECASE,
 )
 _CREDIT_RE = re.compile(
@@ -211,3 +217,16 @@ def parse_credit(line: str) -> tuple[str, str] | None:
     if not credit:
         return None
     return caption, credit
+
+
+def parse_copyright(line: str) -> str | None:
+    """The owner named in a copyright line ("© 2022 The Mekong Times. All rights reserved.")."""
+    if len(line) > 160:
+        return None
+    m = _COPYRIGHT_RE.match(line.strip())
+    if not m:
+        return None
+    name = m.group("name").strip(" .,")
+    if not name or name.lower().startswith("all rights") or len(name.split()) > 6 or any(c.isdigit() for c in name):
+        return None
+    return name
