@@ -19,6 +19,7 @@ from markdown_it.common.html_re import close_tag, comment, declaration, open_tag
 
 from digest.errors import IngestError, Problem
 from digest.ingest.extracted import Extracted
+from digest.ingest.text import summarize
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
@@ -129,6 +130,28 @@ def sanitize_markdown(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
+def lede(body: str) -> str | None:
+    """The plain text of the first real paragraph of a Markdown body (for a summary)."""
+    tokens = MarkdownIt("commonmark").parse(body)
+    for i, token in enumerate(tokens[:-1]):
+        if token.type != "paragraph_open" or token.level != 0:
+            continue
+        parts, in_note = [], False
+        for child in tokens[i + 1].children or []:
+            if child.type == "html_inline" and re.match(r"</?su[pb]\b", child.content, re.I):
+                in_note = not child.content.startswith("</")
+            elif in_note:
+                continue
+            elif child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+        text = re.sub(r"\s+", " ", "".join(parts)).strip()
+        if len(text.split()) >= 12 and text[-1:] in ".!?\"”’)":
+            return summarize(text)
+    return None
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None
@@ -178,7 +201,7 @@ def parse_markdown_source(text: str, path: str = "<input>") -> MarkdownSource:
             authors=tuple(a for a in (_text(a) for a in authors) if a),
             source=_text(meta.get("source")),
             source_url=url,
-            summary=_text(meta.get("summary") or meta.get("description")),
+            summary=_text(meta.get("summary") or meta.get("description")) or lede(body),
             lang=_text(meta.get("lang")),
             tags=tuple(tag_list),
         ),

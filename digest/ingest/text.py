@@ -269,7 +269,8 @@ def _escape(text: str) -> str:
     return text
 
 
-def _summary(paragraph: str, limit: int = 300) -> str:
+def summarize(paragraph: str, limit: int = 300) -> str:
+    """A summary from a lede: the paragraph, cut at a sentence (or word) within `limit` characters."""
     if len(paragraph) <= limit:
         return paragraph
     cut = paragraph[:limit]
@@ -371,5 +372,5 @@ def extract_text(text: str, url: str | None = None) -> Extracted:
         source=source,
         source_url=url,
         image=image,
-        summary=_summary(prose[0]) if prose else None,
+        summary=summarize(prose[0]) if prose else None,
     )
