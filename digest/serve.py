@@ -23,6 +23,7 @@ import json
 import mimetypes
 import os
 import queue
+import select
 import socket
 import sys
 import threading
@@ -388,6 +389,11 @@ class PreviewServer:
         return self._state.snapshot()[1]
 
     @property
+    def open_pages(self) -> int:
+        """How many pages are listening for reloads right now."""
+        return len(self._clients)
+
+    @property
     def generation(self) -> int:
         """How many rebuilds have succeeded."""
         return self._state.generation
@@ -489,7 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = content_type(file.name)
         if ctype.startswith("text/html"):
             snippet = overlay_markup(problems) if problems else ""
-            snippet += f'<script src="{SCRIPT_PATH}" data-site="{site}"></script>'
+            snippet += f'<script src="{SCRIPT_PATH}" data-site="{site}" async></script>'
             body = inject(body, snippet.encode())
         self._send(status, body, ctype, head)
 
@@ -515,21 +521,37 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             site, problems = preview._state.snapshot()
             self._event("hello", {"site": site, "problems": list(problems)}, retry=500)
+            quiet_since = time.monotonic()
             while not preview._closing.is_set():
                 try:
-                    message = q.get(timeout=preview._keepalive)
+                    message = q.get(timeout=min(preview._keepalive, 0.25))
                 except queue.Empty:
-                    self.wfile.write(b": keepalive\n\n")
-                    self.wfile.flush()
+                    if self._client_gone():
+                        return
+                    if time.monotonic() - quiet_since >= preview._keepalive:
+                        self.wfile.write(b": keepalive\n\n")
+                        self.wfile.flush()
+                        quiet_since = time.monotonic()
                     continue
                 if message is None:
                     break
                 self._event(*message)
+                quiet_since = time.monotonic()
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             return  # the page went away: the stream simply ends (finally still unregisters it)
         finally:
             preview._clients.remove(q)
             self.close_connection = True
+
+    def _client_gone(self) -> bool:
+        """True when the page closed its end of the stream (so it stops counting as open)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _event(self, name: str, data: dict, retry: int | None = None) -> None:
         head = f"retry: {retry}\n" if retry is not None else ""
