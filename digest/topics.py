@@ -52,11 +52,30 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 # --------------------------------------------------------------------------- normalising
 
 
+# Characters common in news text whose NFKD form differs, replaced beforehand (by their NFKD
+# form) so that NFKD's quick check passes and it returns without rebuilding the string.
+_PRE_NFKD = (("\u00a0", " "), ("\u2026", "..."), ("\u202f", " "), ("\u2009", " "), ("\u3000", " "))
+# UTF-8 lead bytes of the combining-mark blocks stripped by _COMBINING.
+_COMBINING_BYTES = (b"\xcc", b"\xcd", b"\xe1\xaa", b"\xe1\xab", b"\xe1\xb7", b"\xe2\x83", b"\xef\xb8")
+
+
 def normalise(text: str) -> str:
-    """Text folded for matching: NFKD, combining marks dropped, casefolded."""
+    """Text folded for matching: NFKD, combining diacritical marks dropped, casefolded.
+
+    Fast in the common case: a few cheap replacements let NFKD's quick check pass on typical
+    news text, and the combining-mark pass runs only on text that has some.
+    """
     if text.isascii():
         return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    for char, nfkd in _PRE_NFKD:
+        if char in text:
+            text = text.replace(char, nfkd)
+    folded = unicodedata.normalize("NFKD", text)
+    if not folded.isascii():
+        data = folded.encode()
+        if any(lead in data for lead in _COMBINING_BYTES):
+            folded = _COMBINING.sub("", folded)
+    return folded.casefold()
 
 
 def words(text: str) -> list[str]:
@@ -241,8 +260,8 @@ class _Text:
         if cached is not None:
             return cached
         n = 0
-        first = key[0]
-        in_title, in_rest = first in self.title, first in self.rest
+        word = max(key, key=len)
+        in_title, in_rest = word in self.title, word in self.rest
         if in_title or in_rest:
             pattern = pattern or _phrase_pattern(key)
             if in_rest:
@@ -294,40 +313,66 @@ def _score(compiled: _Compiled, text: _Text, detail: bool = True) -> tuple[float
 
 
 class _Matcher:
-    """All topics' phrases, indexed by first word, to count each phrase once per story."""
+    """All topics' phrases, indexed by their longest word, to count each phrase once per story."""
 
     def __init__(self, compiled: Sequence[_Compiled]) -> None:
-        self.compiled = compiled
         self.first_words: dict[str, list[tuple[tuple[str, ...], re.Pattern[str]]]] = {}
-        self.topic_keys: list[frozenset[tuple[str, ...]]] = []
+        # per topic: (slug, min_score, phrases [(weight, keys)], require [keys], exclude [keys], all keys)
+        self.topics: list[tuple[str, float, list, list, list, frozenset]] = []
         for c in compiled:
-            keys = set()
-            for _, _, _, spellings in c.entries:
+            parts: dict[str, list] = {"phrase": [], "require": [], "exclude": []}
+            all_keys = set()
+            for kind, _, weight, spellings in c.entries:
+                keys = tuple(key for _, key, _ in spellings)
+                parts[kind].append((weight, keys) if kind == "phrase" else keys)
                 for _, key, pattern in spellings:
-                    keys.add(key)
-                    bucket = self.first_words.setdefault(key[0], [])
+                    all_keys.add(key)
+                    bucket = self.first_words.setdefault(max(key, key=len), [])
                     if all(k != key for k, _ in bucket):
                         bucket.append((key, pattern))
-            self.topic_keys.append(frozenset(keys))
+            self.topics.append((c.slug, c.rules.min_score, parts["phrase"], parts["require"], parts["exclude"], frozenset(all_keys)))
+        self.first_word_items = tuple(self.first_words.items())
 
     def topics_of(self, story: Story) -> tuple[str, ...]:
         """The slugs of the topics whose rules match `story`, best score first, ties by slug."""
-        text = _Text(story)
-        found: set[tuple[str, ...]] = set()
-        for first, keys in self.first_words.items():
-            if first in text.title or first in text.rest:  # substring pre-filter, verified below
+        title = normalise(story.title)
+        rest = normalise(story.summary or "") + "\n" + normalise(story.body)
+        counts: dict[tuple[str, ...], int] = {}
+        both = title + "\n" + rest
+        for word, keys in self.first_word_items:
+            if word in both:  # substring pre-filter on the phrase's longest word, verified below
+                in_title, in_rest = word in title, word in rest
                 for key, pattern in keys:
-                    if text.count(key, pattern):
-                        found.add(key)
+                    n = (_count(pattern, rest) if in_rest else 0) + (TITLE_FACTOR * _count(pattern, title) if in_title else 0)
+                    if n:
+                        counts[key] = n
+        if not counts:
+            return ()
         hits: list[tuple[float, str]] = []
-        if found:
-            for c, keys in zip(self.compiled, self.topic_keys):
-                if keys.isdisjoint(found):
-                    continue
-                score, matches, _, _ = _score(c, text, detail=False)
-                if matches:
-                    hits.append((-score, c.slug))
+        for slug, min_score, phrases, require, exclude, all_keys in self.topics:
+            if all_keys.isdisjoint(counts) or _present(exclude, counts):
+                continue
+            if require and not _present(require, counts):
+                continue
+            score = 0.0
+            for weight, keys in phrases:
+                count = 0
+                for key in keys:
+                    count += counts.get(key, 0)
+                if count:
+                    score += weight * (count if count < COUNT_CAP else COUNT_CAP)
+            score = round(score, 6)
+            if score >= min_score:
+                hits.append((-score, slug))
         return tuple(slug for _, slug in sorted(hits))
+
+
+def _present(rules: list[tuple[tuple[str, ...], ...]], counts: Mapping[tuple[str, ...], int]) -> bool:
+    for keys in rules:
+        for key in keys:
+            if key in counts:
+                return True
+    return False
 
 
 def assign_topics(stories: Iterable[Story], topics: Iterable[Topic]) -> dict[str, tuple[str, ...]]:
