@@ -1,0 +1,93 @@
+"""`sitemap.xml` (absolute URLs with `lastmod`) and `robots.txt` pointing at it. Pure.
+
+Search engines read `robots.txt` only at the root of a host, so under a subpath (`base_url` =
+`https://example.org/digest/`) it is written anyway but only serves when that folder is the root
+of a host; the sitemap itself works at any path.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from digest import urls
+from digest.feeds import entry_updated
+from digest.model import SiteConfig
+from digest.views import SiteViews
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+EXCLUDED = frozenset({"404.html"})
+
+
+def render_sitemap(config: SiteConfig, entries: Iterable[tuple[str, datetime | None]]) -> dict[str, bytes]:
+    """`{"sitemap.xml": ..., "robots.txt": ...}` for (site-relative URL, last modified or None) pairs.
+
+    Entries are sorted by URL and de-duplicated (the latest `lastmod` wins); `404.html` is left out.
+    """
+    latest: dict[str, datetime | None] = {}
+    for url, when in entries:
+        if url in EXCLUDED:
+            continue
+        previous = latest.get(url)
+        latest[url] = when if previous is None or (when is not None and when > previous) else previous
+    ET.register_namespace("", SITEMAP_NS)
+    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for url in sorted(latest):
+        item = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(item, f"{{{SITEMAP_NS}}}loc").text = urls.absolute(config.base_url, url)
+        when = latest[url]
+        if when is not None:
+            ET.SubElement(item, f"{{{SITEMAP_NS}}}lastmod").text = w3c_datetime(when)
+    ET.indent(root, space="  ")
+    sitemap = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    return {"sitemap.xml": sitemap, "robots.txt": robots_txt(config).encode("utf-8")}
+
+
+def robots_txt(config: SiteConfig) -> str:
+    """Allow everything and name the sitemap (only when `base_url` is absolute: the line needs a full URL)."""
+    lines = ["User-agent: *", "Allow: /", ""]
+    if urlsplit(config.base_url).netloc:
+        lines.append(f"Sitemap: {urls.absolute(config.base_url, 'sitemap.xml')}")
+    else:
+        lines.append("# Sitemap: set an absolute base_url (https://...) to name sitemap.xml here")
+    return "\n".join(lines) + "\n"
+
+
+def w3c_datetime(when: datetime) -> str:
+    """W3C datetime in UTC (`2013-12-17T05:00:00Z`); a naive value is taken as UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def sitemap_entries(views: SiteViews, page_urls: Sequence[str],
+                    mtimes: Mapping[str, datetime] | None = None) -> list[tuple[str, datetime | None]]:
+    """(URL, lastmod) for every page: a story's own date; a listing's newest story; else None.
+
+    `page_urls` are the site-relative URLs of the rendered pages (e.g. `[s.url for s in specs]`).
+    """
+    mtimes = mtimes or {}
+    story_time = {v.url: entry_updated(v.story, mtimes) for v in views.stories}
+
+    def newest(stories: Iterable) -> datetime | None:
+        stamps = [t for t in (story_time.get(v.url) for v in stories) if t is not None]
+        return max(stamps) if stamps else None
+
+    listing: dict[str, datetime | None] = {"": newest(views.stories)}
+    for topic in views.topics:
+        listing[urls.topic(topic.slug)] = newest(views.topic_stories.get(topic.slug, ()))
+    for tag in views.tags:
+        listing[tag.url] = newest(views.tag_stories.get(urls.tag_slug(tag.name), ()))
+    for source in views.sources:
+        listing[source.url] = newest(views.source_stories.get(urls.tag_slug(source.name), ()))
+    for year, month, stories in views.months:
+        listing[urls.month(year, month)] = newest(stories)
+    out = []
+    for url in page_urls:
+        if url in story_time:
+            out.append((url, story_time[url]))
+        else:
+            out.append((url, listing.get(url)))
+    return out
