@@ -1,24 +1,34 @@
 """The build: load -> classify (topics) -> relate -> views -> render -> write.
 
-Every problem is gathered before anything is written, so a failed build leaves the previous
-output as it was.
+One engine for clean and incremental builds: content parses, page fingerprints and the input
+manifest are cached outside the output folder, so a rebuild re-parses only changed files and
+re-renders only pages whose inputs changed; a rebuild after no change does no work. Every
+problem is gathered before anything is written, so a failed build leaves the previous output
+as it was.
 """
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass, field, replace
+import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Iterable
 
+from digest import __version__
 from digest import topics as topics_mod
+from digest.cache import BuildCache, cache_file, load_cache, save_cache, scan
 from digest.config import load_config, with_base_url
-from digest.content import load_site
-from digest.errors import ContentError, Problem
-from digest.model import Site, Story
+from digest.content import load_site_cached
+from digest.fingerprint import page_fingerprint, story_stamp
+from digest.model import Site, SiteConfig, Story
 from digest.output import WriteReport, write_site
-from digest.render import page_specs, render_pages, theme_dir
+from digest.render import menu_items, page_specs, render_pages, theme_dir
+from digest.urls import file_for
 from digest.views import build_views
+
+RACY_NS = 2_000_000_000  # files modified this close to the last save are re-hashed
+NEVER = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -27,13 +37,16 @@ class BuildOptions:
     future: bool = False  # include stories dated after `now`
     base_url: str | None = None  # overrides digest.toml
     out_dir: Path | None = None  # overrides [paths] output
+    use_cache: bool = True  # False: a clean build that ignores (and then replaces) the cache
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    pages: int
+    pages: int  # output files the site consists of
     report: WriteReport
+    rendered: int = 0  # pages rendered by this build (the rest were unchanged)
     warnings: tuple[str, ...] = field(default=())
+    skipped: bool = False  # nothing changed since the last build: no work done
 
 
 def select_stories(site: Site, options: BuildOptions, now: datetime) -> tuple[list[Story], dict[str, tuple[str, ...]], list[Story]]:
@@ -54,43 +67,120 @@ def select_stories(site: Site, options: BuildOptions, now: datetime) -> tuple[li
     return built, status, left_out
 
 
+def _template_dirs(root: Path, config: SiteConfig) -> list[Path]:
+    return [d for d in (root / config.templates_dir, theme_dir()) if d.is_dir()]
+
+
+def _manifest(root: Path, config: SiteConfig, template_dirs: list[Path], options: BuildOptions,
+              out_dir: Path) -> tuple:
+    config_bytes = (root / "digest.toml").read_bytes()
+    return (
+        __version__,
+        hashlib.blake2b(config_bytes, digest_size=16).hexdigest(),
+        repr(config),
+        (options.drafts, options.future, options.base_url, str(out_dir.resolve())),
+        tuple((str(d), tuple(scan(d))) for d in template_dirs),
+        tuple(scan(root / config.content_dir, ".md")),
+        tuple(scan(root / config.static_dir)),
+    )
+
+
+def _newest_mtime(manifest: tuple) -> int:
+    newest = 0
+    for group in (manifest[5], manifest[6], *(files for _, files in manifest[4])):
+        for _, mtime, _size in group:
+            newest = max(newest, mtime)
+    return newest
+
+
 def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datetime) -> BuildResult:
     """Build the site at `root` into its output folder; raise DigestError on any problem."""
     config = load_config(root)
     if options.base_url is not None:
         config = with_base_url(config, options.base_url)
-    site = load_site(config)
+    out_dir = options.out_dir or (root / config.output_dir)
+    template_dirs = _template_dirs(root, config)
+    cache_path = cache_file(root, out_dir)
+    cache = load_cache(cache_path) if options.use_cache else BuildCache()
+    manifest = _manifest(root, config, template_dirs, options, out_dir)
+    now_ns = int(now.timestamp() * 1_000_000_000)
+    if (cache.manifest == manifest and now_ns < cache.not_before_ns and out_dir.is_dir()
+            and _newest_mtime(manifest) < cache.saved_ns - RACY_NS):
+        return BuildResult(pages=len(cache.fingerprints), report=WriteReport(0, len(cache.fingerprints), 0),
+                           warnings=cache.warnings, skipped=True)
+
+    site, records = load_site_cached(config, cache.records, cache.saved_ns - RACY_NS)
     stories, status, left_out = select_stories(site, options, now)
-    warnings: list[str] = []
-
-    built = {s.slug for s in stories}
-    dropped = {s.slug for s in left_out}
-    for story in stories:
-        for pin in story.related:
-            if pin in dropped:
-                warnings.append(f"{story.path}: related story '{pin}' is not built (draft or future); left out")
+    warnings = _pin_warnings(stories, left_out)
     story_topics = topics_mod.assign_topics(stories, site.topics)
-    if config.related_enabled and config.related_count > 0:
-        from digest import related as related_mod
-
-        relations = related_mod.compute_related(stories, story_topics, count=config.related_count)
-        links = {slug: [(l.slug, l.reasons) for l in items if l.slug in built] for slug, items in relations.links.items()}
-        groups = dict(relations.groups)
-    else:
-        links, groups = {}, {}
-
+    links, groups = _relate(config, stories, story_topics)
     views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status)
     undated = [s for s in stories if s.date is None]
     if undated:
         warnings.append(f"{len(undated)} undated stor{'y' if len(undated) == 1 else 'ies'} "
                         f"(shown without a date, after dated ones): " + ", ".join(s.path for s in undated))
 
-    template_dirs = [d for d in (root / config.templates_dir, theme_dir()) if d.is_dir()]
-    files = render_pages(config, views, list(page_specs(config, views)), template_dirs)
-    files.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(template_dirs)]))
-    out_dir = options.out_dir or (root / config.output_dir)
-    report = write_site(out_dir, files)
-    return BuildResult(pages=len(files), report=report, warnings=tuple(warnings))
+    stamps = {path: record.stamp for path, record in records.items()}
+    for view in views.stories:
+        stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
+    salt = _salt(config, template_dirs, menu_items(config, views), [stamps[t.path] for t in views.topics])
+    specs = list(page_specs(config, views))
+    fingerprints = {file_for(spec.url): page_fingerprint(salt, spec.context, stamps) for spec in specs}
+    stale = [spec for spec in specs
+             if cache.fingerprints.get(file_for(spec.url)) != fingerprints[file_for(spec.url)]
+             or not (out_dir / file_for(spec.url)).is_file()]
+    files = render_pages(config, views, stale, template_dirs)
+    assets = static_files(root / config.static_dir, [d / "assets" for d in reversed(template_dirs)])
+    files.update(assets)
+    report = write_site(out_dir, files, expected=set(fingerprints) | set(assets))
+
+    future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
+    not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
+    save_cache(cache_path, BuildCache(version=__version__, manifest=manifest, saved_ns=_wall_ns(),
+                                      not_before_ns=not_before, records=records, fingerprints=fingerprints,
+                                      warnings=tuple(warnings)))
+    return BuildResult(pages=len(fingerprints) + len(assets), report=report, rendered=len(stale),
+                       warnings=tuple(warnings))
+
+
+def _wall_ns() -> int:
+    """The wall clock, for comparing with file mtimes (not the build's clock, which may be fixed)."""
+    import time
+
+    return time.time_ns()
+
+
+def _pin_warnings(stories: list[Story], left_out: list[Story]) -> list[str]:
+    dropped = {s.slug for s in left_out}
+    return [f"{story.path}: related story '{pin}' is not built (draft or future); left out"
+            for story in stories for pin in story.related if pin in dropped]
+
+
+def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tuple[str, ...]]):
+    if not (config.related_enabled and config.related_count > 0):
+        return {}, {}
+    from digest import related as related_mod
+
+    relations = related_mod.compute_related(stories, story_topics, count=config.related_count)
+    built = {s.slug for s in stories}
+    links = {slug: [(link.slug, tuple(link.reasons)) for link in items if link.slug in built]
+             for slug, items in relations.links.items()}
+    return links, dict(relations.groups)
+
+
+def _salt(config: SiteConfig, template_dirs: list[Path], menu: list, topic_stamps: Iterable[str]) -> str:
+    """What every page depends on: the package, the config, the templates, the menu and the topics."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(__version__.encode())
+    digest.update(repr(config).encode())
+    for folder in template_dirs:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
+    digest.update(repr(menu).encode())
+    digest.update(repr(list(topic_stamps)).encode())
+    return digest.hexdigest()
 
 
 def static_files(static_dir: Path, asset_dirs: list[Path]) -> dict[str, bytes]:

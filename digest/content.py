@@ -6,18 +6,20 @@ the content folder, gathers every problem of every file, and checks cross-refere
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
 
 from digest import frontmatter
 from digest.errors import ContentError, Problem
-from digest.model import Image, Page, Site, SiteConfig, Story, Topic
+from digest.model import FrozenMap, Image, Page, Site, SiteConfig, Story, Topic
+from digest.topics import parse_rules
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _STORY_KEYS = {
@@ -158,7 +160,7 @@ def parse_story(text: str, path: str, tz: ZoneInfo = ZoneInfo("UTC")) -> Story:
         excerpt=fields.boolean("excerpt"),
         license=fields.string("license"),
         ingested=ingested,
-        extra=MappingProxyType({k: v for k, v in meta.items() if k not in _STORY_KEYS}),
+        extra=FrozenMap({k: v for k, v in meta.items() if k not in _STORY_KEYS}),
     )
     if fields.problems:
         raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
@@ -203,7 +205,7 @@ def parse_topic(text: str, path: str, parse_rules: Callable[[Any, str, int], Any
         body_line=body_line,
         description=fields.string("description"),
         rules=rules,
-        extra=MappingProxyType({k: v for k, v in fields.meta.items()
+        extra=FrozenMap({k: v for k, v in fields.meta.items()
                                 if k not in {"title", "description", "match", "slug"}}),
     )
     if fields.problems:
@@ -222,7 +224,7 @@ def parse_page(text: str, path: str) -> Page:
         body=body,
         body_line=body_line,
         description=fields.string("description"),
-        extra=MappingProxyType({k: v for k, v in fields.meta.items() if k not in {"title", "description", "slug"}}),
+        extra=FrozenMap({k: v for k, v in fields.meta.items() if k not in {"title", "description", "slug"}}),
     )
     if fields.problems:
         raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
@@ -256,7 +258,11 @@ def content_files(folder: Path) -> list[Path]:
 
 def read_text(path: Path, shown: str) -> str:
     """Read a content file as UTF-8; a file that is not UTF-8 is a ContentError."""
-    data = path.read_bytes()
+    return decode(path.read_bytes(), shown)
+
+
+def decode(data: bytes, shown: str) -> str:
+    """A content file's bytes as text; a file that is not UTF-8 is a ContentError."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -264,35 +270,68 @@ def read_text(path: Path, shown: str) -> str:
         raise ContentError(Problem(shown, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")) from None
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A parsed content file as remembered between builds: its stat key, text hash and model item."""
+
+    key: tuple[int, int]  # (mtime_ns, size)
+    stamp: str  # hash of the file's bytes
+    item: Any  # Story, Topic or Page
+
+
 def load_site(config: SiteConfig) -> Site:
     """Read every content file of the site; raise ContentError listing all problems of all files."""
-    from digest.topics import parse_rules  # topic rules are their own module
+    return load_site_cached(config, {}, 0)[0]
 
+
+def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded],
+                     racy_after_ns: int) -> tuple[Site, dict[str, Loaded]]:
+    """Like `load_site`, reusing `previous` parses of files whose size and mtime are unchanged.
+
+    A file modified at or after `racy_after_ns` (shortly before the previous build) is re-read
+    and its hash compared, since a quick second edit can keep the same size and mtime.
+    """
     root = config.root
     content = root / config.content_dir
     tz = ZoneInfo(config.timezone)
     problems: list[Problem] = []
-
-    texts: dict[str, str] = {}
+    records: dict[str, Loaded] = {}
 
     def load(folder: str, parse: Callable[[str, str], Any]) -> list[Any]:
         items = []
         for file in content_files(content / folder):
             shown = _shown(file, root)
+            stat = file.stat()
+            key = (stat.st_mtime_ns, stat.st_size)
+            old = previous.get(shown)
+            if old is not None and old.key == key and stat.st_mtime_ns < racy_after_ns:
+                records[shown] = old
+                items.append(old.item)
+                continue
+            data = file.read_bytes()
+            stamp = hashlib.blake2b(data, digest_size=16).hexdigest()
+            if old is not None and old.stamp == stamp:
+                records[shown] = Loaded(key, stamp, old.item)
+                items.append(old.item)
+                continue
             try:
-                texts[shown] = text = read_text(file, shown)
-                items.append(parse(text, shown))
+                item = parse(decode(data, shown), shown)
             except ContentError as exc:
                 problems.extend(exc.problems)
+                continue
+            records[shown] = Loaded(key, stamp, item)
+            items.append(item)
         return items
 
     stories = load("stories", lambda text, path: parse_story(text, path, tz))
     topics = load("topics", lambda text, path: parse_topic(text, path, parse_rules))
     pages = load("pages", parse_page)
-    problems.extend(_cross_check(stories, topics, pages, lambda path, key: story_key_line(texts[path], key)))
+    problems.extend(_cross_check(stories, topics, pages, lambda path, key: story_key_line(
+        decode((root / path).read_bytes(), path), key)))
     if problems:
         raise ContentError(problems)
-    return Site(config=config, stories=tuple(stories), topics=tuple(topics), pages=tuple(pages))
+    site = Site(config=config, stories=tuple(stories), topics=tuple(topics), pages=tuple(pages))
+    return site, records
 
 
 def _shown(file: Path, root: Path) -> str:

@@ -9,9 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-KEEP = {".digest-output"}  # marker file that says this folder is digest's to manage
-
-
 @dataclass(frozen=True)
 class WriteReport:
     written: int
@@ -33,8 +30,13 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_site(out_dir: Path, files: Mapping[str, bytes], protected: frozenset[str] = frozenset()) -> WriteReport:
-    """Make `out_dir` hold exactly `files` (plus `protected` subtrees such as the search index)."""
+def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | None = None,
+               protected: frozenset[str] = frozenset()) -> WriteReport:
+    """Write `files` into `out_dir` and remove every file not in `expected` (default: `files`).
+
+    Files in `expected` but not in `files` are kept as they are (pages an incremental build did
+    not need to render); `protected` top-level folders (e.g. the search index) are left alone.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = unchanged = 0
     for name in sorted(files):
@@ -48,7 +50,7 @@ def write_site(out_dir: Path, files: Mapping[str, bytes], protected: frozenset[s
             pass  # a new file: written below
         write_atomic(target, data)
         written += 1
-    removed = _remove_stale(out_dir, set(files), protected)
+    removed = _remove_stale(out_dir, set(files) if expected is None else expected | set(files), protected)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
 
 

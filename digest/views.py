@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from digest import urls
@@ -38,8 +39,8 @@ class StoryView:
 
     story: Story
     url: str
-    body_html: str
-    note_html: str
+    body_md: str  # the Markdown shown: the whole body, or its opening for an excerpt
+    markdown_html: bool
     excerpt: bool
     topics: tuple[Topic, ...]
     tags: tuple[TagRef, ...]
@@ -49,6 +50,15 @@ class StoryView:
     @property
     def title(self) -> str:
         return self.story.title
+
+    @property
+    def body_html(self) -> str:
+        """The body rendered to HTML (root-relative links as written); computed once per text."""
+        return _html(self.body_md, self.markdown_html)
+
+    @property
+    def note_html(self) -> str:
+        return _html(self.story.note, True) if self.story.note else ""
 
     @property
     def slug(self) -> str:
@@ -88,6 +98,11 @@ class SiteViews:
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=None)
+def _html(text: str, html: bool) -> str:
+    return renderer(html)(text)
+
+
 def sort_key(story: Story) -> tuple:
     """Newest first; undated stories after dated ones; ties by slug."""
     stamp = -story.date.timestamp() if story.date else 0.0
@@ -105,7 +120,6 @@ def build_views(
     status: Mapping[str, tuple[str, ...]] | None = None,
 ) -> SiteViews:
     """Derive every page's data from the loaded content and the build's relations."""
-    render = renderer(config.markdown_html)
     topic_by_slug = {t.slug: t for t in topics}
     excerpt_sources = {s.casefold() for s in config.excerpt_sources}
     ordered = sorted(stories, key=sort_key)
@@ -119,8 +133,8 @@ def build_views(
         views.append(StoryView(
             story=story,
             url=urls.story(story.slug),
-            body_html=render(body),
-            note_html=render(story.note) if story.note else "",
+            body_md=body,
+            markdown_html=config.markdown_html,
             excerpt=excerpt,
             topics=tuple(topic_by_slug[s] for s in story_topics.get(story.slug, ()) if s in topic_by_slug),
             tags=tuple(TagRef(name, urls.tag(name)) for name in story.tags),

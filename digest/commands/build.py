@@ -19,18 +19,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--future", action="store_true", help="include stories dated after now")
     parser.add_argument("--base-url", help="override base_url of digest.toml (e.g. for previews)")
     parser.add_argument("--output", type=Path, help="write into this folder instead of [paths] output")
+    parser.add_argument("--clean", action="store_true", help="ignore the build cache and render every page")
     parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    options = BuildOptions(drafts=args.drafts, future=args.future, base_url=args.base_url, out_dir=args.output)
+    options = BuildOptions(drafts=args.drafts, future=args.future, base_url=args.base_url, out_dir=args.output,
+                           use_cache=not args.clean)
     result = build_site(args.site, options=options, now=clock.now())
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if not args.quiet:
+    if not args.quiet and result.skipped:
+        print(f"nothing changed since the last build ({time.perf_counter() - started:.2f}s)")
+    elif not args.quiet:
         report = result.report
         print(f"built {result.pages} files in {time.perf_counter() - started:.2f}s "
-              f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)")
+              f"({result.rendered} pages rendered; {report.written} files written, {report.removed} removed)")
     return 0

@@ -1,0 +1,75 @@
+"""The build cache, kept outside the output folder (`<site>/.digest/cache/`): parsed content,
+page fingerprints and the manifest of inputs of the last good build. Invalidated as a whole by
+the package version; any unreadable or foreign cache is ignored and rebuilt."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from digest import __version__
+from digest.output import write_atomic
+
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BuildCache:
+    """What a build remembers for the next one."""
+
+    version: str = ""
+    manifest: tuple = ()  # every input's (path, mtime_ns, size), options and config hash
+    saved_ns: int = 0  # wall-clock time of the save (for racy mtimes)
+    not_before_ns: int = 0  # the build's clock must stay below this (the next future story) for a no-op
+    records: Mapping[str, Any] = field(default_factory=dict)  # content path -> content.Loaded
+    fingerprints: Mapping[str, str] = field(default_factory=dict)  # output file -> fingerprint
+    warnings: tuple[str, ...] = ()  # repeated by a build that finds nothing changed
+    related_state: Any = None  # whatever the related-stories engine keeps between builds
+
+
+def cache_file(root: Path, out_dir: Path) -> Path:
+    """Where the cache for building `root` into `out_dir` lives."""
+    key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=8).hexdigest()
+    return root / ".digest" / "cache" / f"build-{key}.pickle"
+
+
+def load_cache(path: Path) -> BuildCache:
+    """The saved cache, or an empty one when missing, unreadable or from another version."""
+    try:
+        with path.open("rb") as handle:
+            fmt, cache = pickle.load(handle)
+    except FileNotFoundError:
+        return BuildCache()
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        return BuildCache()  # a damaged or foreign cache only costs a full build
+    if fmt != CACHE_FORMAT or not isinstance(cache, BuildCache) or cache.version != __version__:
+        return BuildCache()
+    return cache
+
+
+def save_cache(path: Path, cache: BuildCache) -> None:
+    """Save the cache atomically."""
+    write_atomic(path, pickle.dumps((CACHE_FORMAT, cache), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def scan(folder: Path, suffix: str | None = None) -> list[tuple[str, int, int]]:
+    """(relative path, mtime_ns, size) of the files under `folder`, sorted; cheap (no reads)."""
+    found: list[tuple[str, int, int]] = []
+    if not folder.is_dir():
+        return found
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif suffix is None or entry.name.endswith(suffix):
+                    stat = entry.stat()
+                    found.append((os.path.relpath(entry.path, folder), stat.st_mtime_ns, stat.st_size))
+    found.sort()
+    return found

@@ -1,0 +1,37 @@
+"""The configured Markdown renderer."""
+
+from __future__ import annotations
+
+from digest.markdown import heading_id, opening, rebase_links, render_markdown
+
+
+def test_tables_footnotes_smart_punctuation_and_ascii_anchors() -> None:
+    html = render_markdown('## Japan’s "ODA" -- explained\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote.[^1]\n\n[^1]: Source.\n')
+    assert '<h2 id="japans-oda-explained">Japan’s “ODA” – explained</h2>' in html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert 'class="footnote-ref"' in html and 'id="fn1"' in html
+
+
+def test_raw_html_passes_or_is_escaped_by_config() -> None:
+    assert "<em>x</em>" in render_markdown("<em>x</em>\n", html=True)
+    assert "&lt;em&gt;x&lt;/em&gt;" in render_markdown("<em>x</em>\n", html=False)
+
+
+def test_bodies_are_not_templates() -> None:
+    assert "{{ site.title }}" in render_markdown("{{ site.title }} {% raw %}\n")
+
+
+def test_non_latin_heading_ids_are_ascii() -> None:
+    assert heading_id("中国与东盟") == "zhong-guo-yu-dong-meng"
+    assert heading_id("???") == "section"
+
+
+def test_rebase_root_relative_links_only() -> None:
+    html = '<a href="/archive/">a</a> <a href="//cdn.example/x">b</a> <a href="https://x.org/">c</a> <img src="/i.png">'
+    assert rebase_links(html, "../../") == (
+        '<a href="../../archive/">a</a> <a href="//cdn.example/x">b</a> <a href="https://x.org/">c</a> <img src="../../i.png">')
+
+
+def test_opening_paragraphs_for_excerpts() -> None:
+    text = "# Heading\n\nOne.\n\nTwo.\n\n| t |\n|---|\n\nThree.\n\nFour.\n"
+    assert opening(text) == "One.\n\nTwo.\n\nThree.\n"
