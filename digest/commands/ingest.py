@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         detail = f" ({d.reason})" if d.reason and d.status not in ("written",) else ""
         if d.status == "written" and d.reason == "updated":
             detail = " (updated)"
-        print(f"{verb}: {where} <- {d.origin}{detail}")
+        print(f"{verb}: {where} <- {d.origin}{detail}" if where else f"{verb}: {d.origin}{detail}")
     counts = {status: sum(1 for d in outcomes if d.status == status) for status in STATUSES}
     prefix = "dry run: " if args.dry_run else ""
     print(prefix + ", ".join(f"{counts[s]} {s}" for s in STATUSES))

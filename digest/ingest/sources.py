@@ -6,6 +6,7 @@ Reads files and, through `fetch`, the network; the extraction itself is pure.
 from __future__ import annotations
 
 import importlib
+import inspect
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,12 +61,23 @@ def expand_sources(sources: list[str]) -> list[str]:
     return items
 
 
-def _html_extractor() -> tuple[Callable, Callable]:
+def _html_extractor() -> Callable:
     try:
         module = importlib.import_module("digest.ingest.html")
     except ImportError as exc:
         raise IngestError(Problem("digest.ingest.html", None, f"HTML extraction is not available: {exc}")) from None
-    return module.extract_html, module.decode_html
+    return module.extract_html
+
+
+def _decode_html(data: bytes, content_type: str | None) -> str | bytes:
+    """HTML bytes decoded with the charset of the HTTP headers (bytes left to the extractor otherwise)."""
+    if not content_type:
+        return data
+    try:
+        module = importlib.import_module("digest.ingest.decode")
+    except ImportError:
+        return data
+    return module.decode_html(data, content_type)
 
 
 def decode_text(data: bytes, charset: str | None = None) -> str:
@@ -125,9 +137,12 @@ def read_file(path: Path) -> bytes:
 
 
 def _from_html(data: bytes, content_type: str | None, url: str | None, origin: str) -> Extracted:
-    extract_html, decode_html = _html_extractor()
+    extract_html = _html_extractor()
     _check_binary(data, origin, text_only=False)
-    return extract_html(decode_html(data, content_type), url)
+    page = _decode_html(data, content_type)
+    if "where" in inspect.signature(extract_html).parameters:
+        return extract_html(page, url, where=origin)
+    return extract_html(page, url)
 
 
 def load_source(item: str, url: str | None = None,
