@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -416,3 +424,179 @@ def test_close_ends_streams_and_joins_threads(site: Path) -> None:
     for stream in streams:
         assert stream.resp.fp.readline() == b""  # the server ended the stream
         stream.close()
+
+
+# --- `digest serve` through the real CLI -----------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _write_site(root: Path, toml: str = 'title = "CLI Digest"\n') -> Path:
+    (root / "content" / "stories").mkdir(parents=True)
+    (root / "content" / "topics").mkdir(parents=True)
+    (root / "digest.toml").write_text(toml + "[related]\nenabled = false\n")
+    (root / "content" / "stories" / "kept.md").write_text(
+        "---\ntitle: Kept story\ndate: 2024-05-01\n---\nThe kept body.\n")
+    (root / "content" / "stories" / "sketch.md").write_text(
+        "---\ntitle: Sketch story\ndate: 2024-05-02\ndraft: true\n---\nA draft body.\n")
+    (root / "content" / "stories" / "later.md").write_text(
+        "---\ntitle: Later story\ndate: 2999-01-01\n---\nFrom the future.\n")
+    return root
+
+
+class Serve:
+    """`python -m digest serve ARGS` in a subprocess, its output collected line by line."""
+
+    def __init__(self, *args: str, expect_url: bool = True) -> None:
+        env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        self.proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", *args], env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.url = self.wait_for(r"at (http://\S+) ").group(1) if expect_url else ""
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if match := re.search(pattern, line):
+                    return match
+            if self.proc.poll() is not None:
+                self._reader.join(2)
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} in:\n" + "\n".join(self.lines))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=20) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self._reader.join(5)
+
+
+def _poll(check, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.05)
+
+
+def test_cli_serves_a_preview_with_drafts_and_rebuilds_on_save(tmp_path: Path) -> None:
+    root = _write_site(tmp_path / "site")
+    serve = Serve("--site", str(root), "--port", "0")
+    try:
+        serve.wait_for(r"built in \d+ ms")
+        status, body = serve.get("/stories/sketch/")
+        assert status == 200 and "Sketch story" in body and "draft" in body
+        assert serve.get("/stories/later/")[0] == 200
+        assert SCRIPT_PATH in serve.get("/stories/kept/")[1]
+        assert not (root / "output").exists()
+        assert "__digest__" not in (root / ".preview" / "stories" / "kept" / "index.html").read_text()
+
+        (root / "content" / "stories" / "kept.md").write_text(
+            "---\ntitle: Kept story\ndate: 2024-05-01\n---\nThe rewritten body.\n")
+        _poll(lambda: "The rewritten body." in serve.get("/stories/kept/")[1])
+        serve.wait_for(r"changed: content/stories/kept\.md \(story\)")
+
+        (root / "content" / "stories" / "kept.md").write_text("---\ntitle: [unclosed\n---\nx\n")
+        _poll(lambda: OVERLAY_ID in serve.get("/stories/kept/")[1])
+        status, body = serve.get("/stories/kept/")
+        assert status == 200 and "The rewritten body." in body  # the last good build
+        assert re.search(r"content/stories/kept\.md:\d+: ", body)
+        serve.wait_for(r"^  .*content/stories/kept\.md:\d+: ")  # in the terminal too
+    finally:
+        code = serve.stop()
+    assert code == 0 and serve.lines[-1] == "stopped", serve.lines
+
+
+def test_cli_no_drafts_leaves_out_drafts_and_future_stories(tmp_path: Path) -> None:
+    root = _write_site(tmp_path / "site")
+    serve = Serve("--site", str(root), "--port", "0", "--no-drafts")
+    try:
+        serve.wait_for(r"built in \d+ ms")
+        assert serve.get("/stories/kept/")[0] == 200
+        assert serve.get("/stories/sketch/")[0] == 404
+        assert serve.get("/stories/later/")[0] == 404
+    finally:
+        assert serve.stop() == 0
+
+
+def test_cli_serves_under_base_path_and_follows_a_config_change(tmp_path: Path) -> None:
+    root = _write_site(tmp_path / "site", 'title = "CLI Digest"\nbase_url = "https://example.org/news/"\n')
+    serve = Serve("--site", str(root), "--port", "0")
+    try:
+        assert serve.url.endswith("/news/")
+        serve.wait_for(r"built in \d+ ms")
+        port = serve.url.split(":")[2].split("/")[0]
+        origin = f"http://127.0.0.1:{port}"
+        serve.url = origin
+        assert serve.get("/news/stories/kept/")[0] == 200
+        assert serve.get("/stories/kept/")[0] == 404
+        links = re.findall(r'href="([^"]*stories/kept/[^"]*)"', serve.get("/news/")[1])
+        assert links, "the index links the story"
+        for link in links:  # links followed as a browser would land inside the base path
+            target = urljoin(origin + "/news/", link)
+            assert target.startswith(origin + "/news/stories/kept/"), target
+            assert serve.get(target[len(origin):])[0] == 200
+        (root / "digest.toml").write_text('title = "CLI Digest"\nbase_url = "https://example.org/daily/"\n'
+                                          "[related]\nenabled = false\n")
+        serve.wait_for(r"base path is now /daily/")
+        assert serve.get("/daily/stories/kept/")[0] == 200
+        assert serve.get("/news/stories/kept/")[0] == 404
+    finally:
+        assert serve.stop() == 0
+
+
+def test_cli_port_in_use_moves_on_out_loud(tmp_path: Path) -> None:
+    root = _write_site(tmp_path / "site")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = Serve("--site", str(root), "--port", str(port))
+        try:
+            match = serve.wait_for(rf"port {port} is in use; serving on port (\d+) instead")
+            assert serve.url == f"http://127.0.0.1:{match.group(1)}/"
+            assert serve.get("/")[0] == 200
+        finally:
+            assert serve.stop() == 0
+
+
+def test_cli_errors_before_serving(tmp_path: Path) -> None:
+    missing = Serve("--site", str(tmp_path / "nowhere"), expect_url=False)
+    assert missing.proc.wait(10) == 2
+    missing.wait_for(r"nowhere: no such folder")
+    (tmp_path / "empty").mkdir()
+    not_a_site = Serve("--site", str(tmp_path / "empty"), expect_url=False)
+    assert not_a_site.proc.wait(10) == 1
+    not_a_site.wait_for(r"digest\.toml: no digest\.toml here")
+
+
+def test_cli_a_broken_config_at_start_is_shown_not_fatal(tmp_path: Path) -> None:
+    root = _write_site(tmp_path / "site", 'title = "CLI Digest"\nstories_per_page = "many"\n')
+    serve = Serve("--site", str(root), "--port", "0")
+    try:
+        serve.wait_for(r"build failed")
+        status, body = serve.get("/")
+        assert status == 404 and OVERLAY_ID in body and "digest.toml:2: " in body
+        (root / "digest.toml").write_text('title = "CLI Digest"\n[related]\nenabled = false\n')
+        _poll(lambda: serve.get("/")[0] == 200)
+        assert OVERLAY_ID not in serve.get("/")[1]
+    finally:
+        assert serve.stop() == 0
