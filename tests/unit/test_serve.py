@@ -503,8 +503,11 @@ def test_cli_serves_a_preview_with_drafts_and_rebuilds_on_save(tmp_path: Path) -
     try:
         serve.wait_for(r"built in \d+ ms")
         status, body = serve.get("/stories/sketch/")
-        assert status == 200 and "Sketch story" in body and "draft" in body
-        assert serve.get("/stories/later/")[0] == 200
+        assert status == 200 and "Sketch story" in body
+        assert re.search(r">\s*draft\s*<", body), "a draft is marked as such"
+        status, body = serve.get("/stories/later/")
+        assert status == 200 and re.search(r">\s*future\s*<", body), "a future story is marked as such"
+        assert not re.search(r">\s*(draft|future)\s*<", serve.get("/stories/kept/")[1])
         assert SCRIPT_PATH in serve.get("/stories/kept/")[1]
         assert not (root / "output").exists()
         assert "__digest__" not in (root / ".preview" / "stories" / "kept" / "index.html").read_text()

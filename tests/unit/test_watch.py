@@ -322,3 +322,19 @@ def test_stop_joins_threads(site: Path) -> None:
     watcher = _watching(site, Calls())
     watcher.stop()
     assert threading.active_count() == before
+
+
+def test_set_layout_follows_renamed_source_folders(site: Path) -> None:
+    (site / "theme").mkdir()
+    calls = Calls()
+    watcher = _watching(site, calls)
+    try:
+        watcher.set_layout(SiteLayout(root=site, templates_dir="theme"))
+        time.sleep(0.1)
+        (site / "templates" / "base.html").write_text("old folder")  # no longer a source
+        (site / "theme" / "base.html").write_text("new folder")
+        calls.settle(quiet=0.4)
+    finally:
+        watcher.stop()
+    assert calls.paths == {site / "theme" / "base.html"}
+    assert {c.kind for b in calls.batches for c in b} == {K.TEMPLATE}
