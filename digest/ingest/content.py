@@ -1,0 +1,171 @@
+"""Finding a page's main content (the article) and the captions of its figures.
+
+Main-content detection is trafilatura's (a maintained, benchmarked extractor): it scores
+the page's blocks and drops navigation, teasers, comments and other boilerplate. Its
+result comes back here as a small HTML tree for `tomarkdown` to render.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from digest.ingest.tomarkdown import Caption, image_source
+
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+
+_CREDIT_CLASS = re.compile(r"credit|copyright|source|photographer|byline|author", re.I)
+_CREDIT_TEXT = re.compile(
+    r"\s*[\(\[]?\s*((?:photo|photograph|image|picture|foto|bild|credit|quelle|source|copyright|©|\(c\))"
+    r"\s*(?:by|:)?\s*.+?)[\)\]]?\s*$", re.I)
+
+
+def _ws(s: str | None) -> str:
+    return re.sub(r"\s+", " ", s or "").strip()
+
+
+def split_credit(text: str) -> tuple[str | None, str | None]:
+    """'Caption text. Photo: Jane Doe' -> ('Caption text.', 'Jane Doe')."""
+    text = _ws(text)
+    m = _CREDIT_TEXT.search(text)
+    if m and m.start() > 0:
+        credit = re.sub(r"^(?:photo|photograph|image|picture|foto|bild|credit|quelle|source|copyright)\s*(?:by|:)?\s*",
+                        "", m.group(1), flags=re.I).strip(" :")
+        caption = text[: m.start()].strip()
+        return caption or None, credit or None
+    return text or None, None
+
+
+_SKIP_IMAGE = re.compile(r"logo|icon|avatar|sprite|pixel|spacer|badge|banner|advert|\bads?\b|emoji|gravatar|"
+                         r"placeholder|blank\.gif|loading|share|social|button|tracking", re.I)
+_BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote")
+
+
+@dataclass(frozen=True)
+class FigureRef:
+    """An image of the page with its caption, and the text of the block it follows."""
+
+    src: str
+    alt: str | None
+    caption: str | None
+    credit: str | None
+    anchor: str | None  # normalised text of the preceding paragraph
+
+
+def _norm(s: str | None) -> str:
+    return re.sub(r"\W+", " ", (s or "").casefold()).strip()
+
+
+def _caption_of(cap_el) -> tuple[str | None, str | None]:
+    credit = None
+    for el in cap_el.iter():
+        if isinstance(el.tag, str) and el is not cap_el and _CREDIT_CLASS.search(el.get("class") or ""):
+            credit = _ws(el.text_content()) or None
+            break
+    full = _ws(cap_el.text_content())
+    if credit:
+        return _ws(full.replace(credit, "")) or None, credit
+    return split_credit(full)
+
+
+def _small(img) -> bool:
+    for attr in ("width", "height"):
+        value = (img.get(attr) or "").strip().removesuffix("px")
+        if value.isdigit() and int(value) < 120:
+            return True
+    return False
+
+
+def collect_figures(tree, base_url: str | None) -> list[FigureRef]:
+    """The page's content images in document order: figures and large standalone images.
+
+    Each keeps the text of the paragraph before it, so that it can be put back at its place
+    in the extracted article (images outside the article are not put back).
+    """
+    out: list[FigureRef] = []
+    seen: set[str] = set()
+    anchor: str | None = None
+    for el in tree.iter(*_BLOCK_TAGS, "figure", "img"):
+        tag = el.tag
+        if tag in _BLOCK_TAGS:
+            text = _norm(el.text_content())
+            if text and not any(a.tag == "figure" for a in el.iterancestors()):
+                anchor = text
+            continue
+        if tag == "figure":
+            imgs = list(el.iter("img"))
+            if not imgs:
+                continue
+            img = imgs[0]
+            cap_el = el.find(".//figcaption")
+            caption, credit = _caption_of(cap_el) if cap_el is not None else (None, None)
+        else:
+            if any(a.tag in ("figure", "a", "header", "nav", "aside", "footer") for a in el.iterancestors()):
+                continue
+            img = el
+            caption = credit = None
+        src = image_source(img, base_url)
+        if not src or src in seen:
+            continue
+        hint = " ".join((img.get("class") or "", img.get("id") or "", src.rsplit("/", 1)[-1], img.get("alt") or ""))
+        if _small(img) or _SKIP_IMAGE.search(hint) or src.lower().split("?")[0].endswith((".svg", ".gif")):
+            continue
+        seen.add(src)
+        out.append(FigureRef(src=src, alt=_ws(img.get("alt")) or None, caption=caption, credit=credit,
+                             anchor=anchor))
+    return out
+
+
+def figure_captions(figures: list[FigureRef]) -> dict[str, Caption]:
+    """Image source URL -> its caption and credit."""
+    return {f.src: Caption(f.caption, f.credit) for f in figures if f.caption or f.credit}
+
+
+def insert_figures(body, figures: list[FigureRef]) -> None:
+    """Put each figure back after the extracted paragraph it followed on the page."""
+    from lxml.etree import SubElement, Element
+
+    blocks: dict[str, object] = {}
+    for el in body.iter(*_BLOCK_TAGS):
+        key = _norm("".join(el.itertext()))
+        if key and key not in blocks:
+            blocks[key] = el
+    last_for_anchor: dict[int, object] = {}
+    for fig in figures:
+        target = blocks.get(fig.anchor or "")
+        if target is None:
+            continue
+        # a figure goes after the anchor's top-level block, and after figures already put there
+        while target.getparent() is not None and target.getparent() is not body:
+            target = target.getparent()
+        after = last_for_anchor.get(id(target), target)
+        node = Element("figure")
+        img = SubElement(node, "img", src=fig.src)
+        if fig.alt:
+            img.set("alt", fig.alt)
+        if fig.caption or fig.credit:
+            SubElement(node, "figcaption").text = " ".join(x for x in (fig.caption, fig.credit) if x)
+        node.tail = after.tail
+        after.tail = None
+        after.addnext(node)
+        last_for_anchor[id(target)] = node
+
+
+def main_content(tree, url: str | None, *, precision: bool = False):
+    """The article part of a parsed page as a simplified HTML element, or None if none is found.
+
+    Changes `tree` (the extractor prunes it): read metadata and figures from it first.
+    """
+    from trafilatura import bare_extraction
+    from trafilatura.htmlprocessing import convert_to_html
+
+    doc = bare_extraction(
+        tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
+        include_images=False, include_links=True, include_formatting=True,
+        favor_precision=precision,
+    )
+    if doc is None or doc.body is None:
+        return None
+    return convert_to_html(doc.body)

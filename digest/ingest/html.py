@@ -1,0 +1,155 @@
+"""The HTML path of ingest: page bytes or text -> `Extracted` (metadata + clean Markdown body).
+
+Pure: no file, network or clock access; the caller reads the page (and un-gzips it).
+"""
+
+from __future__ import annotations
+
+import re
+
+from digest.errors import IngestError, Problem
+from digest.ingest.content import collect_figures, figure_captions, insert_figures, main_content
+from digest.ingest.decode import MAX_HTML_BYTES, decode_html, looks_binary
+from digest.ingest.extracted import Extracted
+from digest.ingest.metadata import Metadata, extract_metadata
+from digest.ingest.tomarkdown import Options, all_text, fragment_to_markdown
+
+__all__ = ["decode_html", "extract_html", "extract_for_eval", "parse_html", "MIN_ARTICLE_CHARS"]
+
+MIN_ARTICLE_CHARS = 80  # less text than this (outside links) is no article
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _fail(where: str, message: str) -> IngestError:
+    return IngestError(Problem(where, None, message))
+
+
+def parse_html(text: str):
+    """Parse page text into an lxml tree (lenient: truncated or broken markup is repaired)."""
+    from trafilatura.utils import load_html
+
+    return load_html(_CONTROL.sub("", text))
+
+
+def _to_text(html: bytes | str, where: str) -> str:
+    if isinstance(html, bytes):
+        if len(html) > MAX_HTML_BYTES:
+            raise _fail(where, f"page too large ({len(html) // (1024 * 1024)} MB; the limit is "
+                               f"{MAX_HTML_BYTES // (1024 * 1024)} MB)")
+        if not html.strip():
+            raise _fail(where, "empty page")
+        if looks_binary(html):
+            raise _fail(where, "not an HTML page (binary data)")
+        return decode_html(html)
+    if len(html) > MAX_HTML_BYTES:
+        raise _fail(where, f"page too large (limit {MAX_HTML_BYTES // (1024 * 1024)} MB)")
+    sample = html[:4096]
+    if sample and sum(1 for ch in sample if ch < "\t" or "\r" < ch < " ") > len(sample) * 0.05:
+        raise _fail(where, "not an HTML page (binary data)")
+    return html
+
+
+def _norm(s: str | None) -> str:
+    return re.sub(r"\W+", " ", (s or "").casefold()).strip()
+
+
+_BYLINE = re.compile(r"^(?:by|von|par|por|door|text|autor|author)\b", re.I)
+
+
+def _strip_repeats(root, meta: Metadata) -> None:
+    """Drop what repeats the metadata at the top of the body: the title, the byline, the dateline."""
+    title = _norm(meta.title)
+    authors = {_norm(a) for a in meta.authors}
+    checked = 0
+    for el in list(root.iter("h1", "h2", "h3", "p", "div")):
+        if checked >= 4:
+            break
+        text = _norm(all_text(el))
+        if not text:
+            continue
+        checked += 1
+        if el.getparent() is None or len(el) and any(c.tag in ("img",) for c in el.iter()):
+            continue
+        words = text.split()
+        is_title = bool(title) and text == title
+        is_byline = len(words) <= 12 and (
+            _BYLINE.match(all_text(el).strip()) is not None
+            and any(a and a in text for a in authors)
+            or (bool(authors) and text in authors)
+        )
+        if is_title or is_byline:
+            _remove(el)
+
+
+def _remove(el) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    prev = el.getprevious()
+    if tail and tail.strip():
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _article_chars(root) -> int:
+    total = 0
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        inside_link = el.tag == "a" or any(a.tag == "a" for a in el.iterancestors())
+        if not inside_link and el.text:
+            total += len(el.text.strip())
+        if el.tail and not any(a.tag == "a" for a in el.iterancestors()):
+            total += len(el.tail.strip())
+    return total
+
+
+def extract_html(html: bytes | str, url: str | None = None, where: str | None = None) -> Extracted:
+    """Extract the article of one HTML page: metadata and a sanitised Markdown body.
+
+    `html` is the page's bytes (any encoding; already un-gzipped) or text; `url` its address
+    when known (for absolute links and the canonical URL); `where` names it in errors.
+    Raises IngestError for empty, binary, huge or unparseable pages and pages with no article.
+    """
+    where = where or url or "<html>"
+    text = _to_text(html, where)
+    if not text.strip():
+        raise _fail(where, "empty page")
+    tree = parse_html(text)
+    if tree is None or not len(tree):
+        raise _fail(where, "not an HTML page (nothing could be parsed)")
+    figures = collect_figures(tree, url)
+    captions = figure_captions(figures)
+    meta = extract_metadata(tree, url, captions)
+    base = url or meta.source_url
+    root = main_content(tree, url)
+    if root is None:
+        raise _fail(where, "no article found on the page")
+    body_el = root.find("body")
+    body_el = body_el if body_el is not None else root
+    _strip_repeats(body_el, meta)
+    insert_figures(body_el, figures)
+    if _article_chars(body_el) < MIN_ARTICLE_CHARS:
+        raise _fail(where, "no article found on the page")
+    body = fragment_to_markdown(body_el, Options(base_url=base, captions=captions))
+    if not body.strip():
+        raise _fail(where, "no article found on the page")
+    return Extracted(
+        title=meta.title, body=body, date=meta.date, updated=meta.updated, authors=meta.authors,
+        source=meta.source, source_url=meta.source_url, image=meta.image, summary=meta.summary,
+        lang=meta.lang, tags=meta.tags,
+    )
+
+
+def extract_for_eval(html: str, url: str | None) -> dict:
+    """The extraction harness's `py:` entry point: {'title', 'author', 'date', 'body'}."""
+    try:
+        ex = extract_html(html, url)
+    except IngestError:
+        return {"body": "", "title": None, "author": None, "date": None}
+    return {"body": ex.body, "title": ex.title, "author": list(ex.authors) or None, "date": ex.date}
