@@ -1,0 +1,208 @@
+"""The offline search index: Pagefind, fed only the text that should be searchable.
+
+`search_records(views)` (pure) gives one record per story: title, summary, body text, outlet,
+authors, topics and tags, its language, display metadata and filters. `index_site(out_dir, records)`
+(an edge: files and a subprocess) builds the Pagefind bundle into `out_dir/pagefind/`.
+
+How the records reach Pagefind: each record becomes a minimal HTML document (just the indexed text
+with `data-pagefind-*` attributes, in its own language) in a temporary folder, indexed with one
+`PagefindIndex.add_directory` call of Pagefind's Python API, then written and synced into
+`out_dir/pagefind/` so that only changed files are rewritten. Feeding records one by one with
+`add_custom_record` is correct too but costs ~0.1 s per record (the Python service polls its pipe
+every 100 ms and reads one response per poll: 1,000 stories ~ 100 s); see bench/SEARCH.md.
+
+Languages: Pagefind keeps one index per language (Chinese and Japanese are segmented into words by
+Pagefind's extended build) and a page searches the index of its own `<html lang>`; the search page
+(patches/search.html) therefore merges every other language's index of the same bundle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from digest import urls
+from digest.errors import DigestError, Problem
+from digest.output import WriteReport, write_site
+from digest.views import SiteViews, StoryView
+
+BUNDLE_DIR = "pagefind"
+ENTRY = "pagefind-entry.json"
+
+
+@dataclass(frozen=True)
+class SearchRecord:
+    """One searchable document: its site-relative URL, text, language, metadata and filters."""
+
+    url: str
+    title: str
+    content: str
+    language: str
+    meta: Mapping[str, str] = field(default_factory=dict)  # shown in results: outlet, author, date
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # topic, tag, outlet
+    sort: Mapping[str, str] = field(default_factory=dict)  # date (ISO 8601) when known
+
+
+def search_records(views: SiteViews, default_language: str = "en") -> list[SearchRecord]:
+    """One record per built story, in the views' order (newest first)."""
+    return [story_record(view, default_language) for view in views.stories]
+
+
+def story_record(view: StoryView, default_language: str = "en") -> SearchRecord:
+    """The search record of one story."""
+    story = view.story
+    parts = [story.summary or "", html_text(view.body_html)]
+    if view.note_html:
+        parts.append(html_text(view.note_html))
+    credits = []
+    if story.source:
+        credits.append(story.source)
+    if story.authors:
+        credits.append("By " + ", ".join(story.authors))
+    if view.topics:
+        credits.append("Topics: " + ", ".join(t.title for t in view.topics))
+    if story.tags:
+        credits.append("Tags: " + ", ".join(story.tags))
+    parts.append(" · ".join(credits))
+    meta = {"title": story.title}
+    if story.source:
+        meta["outlet"] = story.source
+    if story.authors:
+        meta["author"] = ", ".join(story.authors)
+    sort = {}
+    if story.date is not None:
+        meta["date"] = story.date.date().isoformat()
+        sort["date"] = story.date.isoformat()
+    filters: dict[str, tuple[str, ...]] = {}
+    if view.topics:
+        filters["topic"] = tuple(t.title for t in view.topics)
+    if story.tags:
+        filters["tag"] = tuple(story.tags)
+    if story.source:
+        filters["outlet"] = (story.source,)
+    return SearchRecord(
+        url=view.url,
+        title=story.title,
+        content="\n\n".join(p for p in parts if p.strip()),
+        language=pagefind_language(story.lang or default_language),
+        meta=meta,
+        filters=filters,
+        sort=sort,
+    )
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|tr|td|th|pre|figcaption)>|<br\s*/?>", re.I)
+_DROP = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.I | re.S)
+
+
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment (block ends become line breaks; scripts and styles dropped)."""
+    text = _DROP.sub(" ", fragment)
+    text = _BLOCK_END.sub("\n", text)
+    text = html.unescape(_TAGS.sub("", text))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def pagefind_language(lang: str) -> str:
+    """Pagefind's index key for a BCP 47 tag: the lower-cased primary subtag (`zh-Hant` -> `zh`)."""
+    primary = lang.strip().lower().replace("_", "-").split("-")[0]
+    return primary if re.fullmatch(r"[a-z]{2,3}", primary) else "unknown"
+
+
+def record_document(record: SearchRecord, filters: bool = False) -> str:
+    """A minimal HTML document holding exactly what Pagefind should index for `record`.
+
+    Filters are left out unless asked for: Pagefind 1.5.2 writes the values of a multi-valued
+    filter in hash-map order, so the bundle's bytes would change from build to build.
+    """
+    e = html.escape
+    out = [f'<!doctype html><html lang="{e(record.language)}"><head><meta charset="utf-8">'
+           f"<title>{e(record.title)}</title></head><body>"]
+    attrs = "".join(f' data-pagefind-sort="{e(key)}:{e(value)}"' for key, value in sorted(record.sort.items()))
+    out.append(f"<main data-pagefind-body{attrs}>")
+    out.append(f"<h1>{e(record.title)}</h1>")
+    for paragraph in record.content.split("\n"):
+        if paragraph.strip():
+            out.append(f"<p>{e(paragraph)}</p>")
+    for key, value in sorted(record.meta.items()):
+        if key != "title":
+            out.append(f'<span data-pagefind-meta="{e(key)}:{e(value)}"></span>')
+    for key, values in sorted(record.filters.items()) if filters else ():
+        for value in values:  # one element per value: a value may contain commas
+            out.append(f'<span data-pagefind-filter="{e(key)}" data-pagefind-ignore="index">{e(value)}</span>')
+    out.append("</main></body></html>\n")
+    return "".join(out)
+
+
+def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool = False) -> WriteReport:
+    """Build the Pagefind bundle for `records` into `out_dir/pagefind/` (only changed files rewritten).
+
+    Runs without network access; raises DigestError when Pagefind is missing or fails. With
+    `filters` the UI offers topic/tag/outlet filters, but the bundle is no longer byte-for-byte
+    reproducible (see `record_document`).
+    """
+    records = list(records)
+    with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
+        docs, bundle = Path(tmp) / "docs", Path(tmp) / "bundle"
+        seen: set[str] = set()
+        for record in records:
+            name = urls.file_for(record.url.lstrip("/"))
+            if name in seen:
+                raise DigestError(Problem(record.url, None, "two search records with one URL"))
+            seen.add(name)
+            path = docs / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(record_document(record, filters), encoding="utf-8")
+        docs.mkdir(exist_ok=True)
+        try:
+            asyncio.run(_run_pagefind(docs, bundle))
+        except FileNotFoundError as exc:
+            raise DigestError(Problem("pagefind", None, f"Pagefind is not installed ({exc}); "
+                                                        "pip install 'pagefind[extended]'")) from None
+        except Exception as exc:  # Pagefind's service reports its failures as plain Exceptions
+            raise DigestError(Problem("pagefind", None, f"search index failed: {exc}")) from exc
+        files = {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
+    if ENTRY in files:
+        files[ENTRY] = _canonical_json(files[ENTRY])
+    if not files:
+        raise DigestError(Problem("pagefind", None, "search index failed: Pagefind wrote no files"))
+    return write_site(out_dir / BUNDLE_DIR, files)
+
+
+def _canonical_json(data: bytes) -> bytes:
+    """pagefind-entry.json with sorted keys (Pagefind writes its language map in hash-map order)."""
+    return json.dumps(json.loads(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def _run_pagefind(docs: Path, bundle: Path) -> None:
+    from pagefind.index import IndexConfig, PagefindIndex
+
+    config = IndexConfig(output_path=str(bundle), write_playground=False)
+    async with PagefindIndex(config) as index:
+        result = await index.add_directory(str(docs))
+        if result.get("page_count", 0) == 0 and any(docs.rglob("*.html")):
+            raise RuntimeError("no pages indexed")
+
+
+def index_records_one_by_one(out_dir: Path, records: Iterable[SearchRecord]) -> None:
+    """The same index through `add_custom_record`, one call per record (for bench/SEARCH.md only: slow)."""
+
+    async def run() -> None:
+        from pagefind.index import IndexConfig, PagefindIndex
+
+        async with PagefindIndex(IndexConfig(output_path=str(out_dir / BUNDLE_DIR))) as index:
+            for record in records:
+                await index.add_custom_record(
+                    url=record.url, content=record.title + "\n" + record.content, language=record.language,
+                    meta=dict(record.meta), filters={k: list(v) for k, v in record.filters.items()},
+                    sort=dict(record.sort) or None)
+
+    asyncio.run(run())

@@ -1,0 +1,145 @@
+"""Search: records from views, the Pagefind bundle, and real queries in Chromium (English, Chinese,
+Japanese, Khmer) against the bundle served by http.server on 127.0.0.1 under a subpath."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from digest.model import SiteConfig, Story, Topic
+from digest.render import PageSpec, render_pages, theme_dir
+from digest.search import html_text, index_site, pagefind_language, record_document, search_records
+from digest.views import build_views
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FIXTURE_TEMPLATES = Path(__file__).resolve().parent.parent / "fixtures" / "search"
+UTC = timezone.utc
+CONFIG = SiteConfig(title="Test", base_url="https://example.org/digest/")
+
+STORIES = [
+    Story(slug="japan-aid", title="Japan push won't hurt China ties", path="a.md",
+          body="Japan pledged **new aid** for roads.\n\n<script>alert(1)</script>\n",
+          date=datetime(2013, 12, 17, tzinfo=UTC), source="Phnom Penh Post", authors=("Vong Sokheng",),
+          tags=("ODA",)),
+    Story(slug="zh-story", title="中国与东盟关系", path="b.md", lang="zh-CN",
+          body="中国政府表示将继续支持柬埔寨的基础设施建设。\n", source="新华社"),
+    Story(slug="ja-story", title="日本の援助", path="c.md", lang="ja",
+          body="日本政府はカンボジアへの新しい援助を発表しました。\n", source="共同通信"),
+    Story(slug="km-story", title="ជំនួយពីប្រទេសជប៉ុន", path="d.md", lang="km",
+          body="រដ្ឋាភិបាលជប៉ុនបានប្រកាស ជំនួយថ្មី សម្រាប់ផ្លូវថ្នល់ ។\n", source="Khmer Times"),
+]
+TOPICS = [Topic(slug="japan-aid", title="Japan aid", path="t.md", body="")]
+
+
+def views():
+    return build_views(CONFIG, STORIES, TOPICS, [], {"japan-aid": ("japan-aid",)}, {}, {})
+
+
+def test_records_hold_title_body_outlet_author_topic_tag_and_language():
+    records = {r.url: r for r in search_records(views())}
+    japan = records["stories/japan-aid/"]
+    assert japan.title == "Japan push won't hurt China ties"
+    for text in ("Japan pledged new aid for roads.", "Phnom Penh Post", "Vong Sokheng", "Japan aid", "ODA"):
+        assert text in japan.content
+    assert "alert" not in japan.content and "<" not in japan.content
+    assert japan.language == "en"
+    assert japan.filters == {"topic": ("Japan aid",), "tag": ("ODA",), "outlet": ("Phnom Penh Post",)}
+    assert japan.meta["date"] == "2013-12-17"
+    assert records["stories/zh-story/"].language == "zh"
+    assert "date" not in records["stories/zh-story/"].meta  # undated: no date shown, none invented
+
+
+def test_helpers():
+    assert html_text("<p>a &amp; <em>b</em></p><p>c</p><style>x{}</style>") == "a & b\nc"
+    assert pagefind_language("zh-Hant-TW") == "zh" and pagefind_language("") == "unknown"
+    doc = record_document(search_records(views())[0])
+    assert "data-pagefind-filter" not in doc
+    assert 'data-pagefind-filter="tag" data-pagefind-ignore="index">ODA<' in record_document(search_records(views())[0], filters=True)
+    assert "<script" not in doc
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A served folder holding the site under /digest/: the search page and the Pagefind bundle."""
+    served = tmp_path_factory.mktemp("served")
+    out = served / "digest"
+    v = views()
+    report = index_site(out, search_records(v))
+    assert report.written > 0
+    pages = render_pages(CONFIG, v, [PageSpec("search/", "search.html", {})], [theme_dir(), FIXTURE_TEMPLATES])
+    (out / "search").mkdir()
+    (out / "search" / "index.html").write_bytes(pages["search/index.html"])
+    handler = functools.partial(_QuietHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield out, f"http://127.0.0.1:{server.server_address[1]}/digest/"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def test_bundle_has_one_index_per_language(site):
+    import json
+
+    out, _ = site
+    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text())
+    assert set(entry["languages"]) == {"en", "zh", "ja", "km"}
+
+
+def test_bundle_is_deterministic_and_rewrites_nothing_unchanged(tmp_path):
+    records = [r for r in search_records(views()) if r.language != "ja"]  # Japanese loads a 4 s dictionary
+    first, second = tmp_path / "first", tmp_path / "second"
+    index_site(first, records)
+    index_site(second, records)
+
+    def files(root):
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "pagefind").rglob("*") if p.is_file()}
+
+    assert files(first) == files(second)
+    (first / "pagefind" / "stale.pf_fragment").write_bytes(b"old")
+    report = index_site(first, records)
+    assert (report.written, report.removed) == (0, 1)
+
+
+@pytest.fixture(scope="module")
+def page(site):
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        tab = browser.new_page()
+        tab.goto(site[1] + "search/")
+        tab.wait_for_selector(".pagefind-ui__search-input")
+        yield tab
+        browser.close()
+
+
+@pytest.mark.parametrize("query, slug", [
+    ("roads", "japan-aid"),
+    ("Sokheng", "japan-aid"),        # author
+    ("柬埔寨", "zh-story"),           # Chinese, inside an unspaced sentence
+    ("基础设施", "zh-story"),
+    ("援助", "ja-story"),             # Japanese
+    ("ជំនួយថ្មី", "km-story"),         # Khmer
+])
+def test_query_in_chromium_links_to_story_with_snippet(page, query, slug):
+    page.fill(".pagefind-ui__search-input", "")
+    page.fill(".pagefind-ui__search-input", query)
+    link = page.locator(f'.pagefind-ui__result-link[href="/digest/stories/{slug}/"]')
+    link.wait_for(timeout=10_000)
+    result = page.locator(".pagefind-ui__result", has=link)
+    assert result.locator(".pagefind-ui__result-excerpt").inner_text().strip()
