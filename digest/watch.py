@@ -52,7 +52,7 @@ class SiteLayout:
     templates_dir: str = "templates"
     static_dir: str = "static"
     config_name: str = "digest.toml"
-    ignored_dirs: tuple[str, ...] = ("output", ".preview", ".digest-cache", ".git")
+    ignored_dirs: tuple[str, ...] = ("output", ".digest", ".preview", ".digest-cache", ".git")
 
     def source_dirs(self) -> tuple[Path, ...]:
         """The folders to watch recursively (whether or not they exist yet)."""

@@ -1,7 +1,8 @@
 """`digest serve`: build a preview, serve it with live reload, rebuild when sources change.
 
-The preview goes into `<site>/.preview/` (never the output folder, so nothing preview-only can
-be deployed by accident) and is served under the path of `base_url`, like production.
+The preview goes into `<site>/.digest/preview/` (never the output folder, so nothing
+preview-only can be deployed by accident) and is served under the path of `base_url`, like
+production. Drafts and future stories are built (marked as such) unless `--no-drafts`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from digest.model import SiteConfig
 from digest.serve import PortInUse, PreviewServer, base_path_of
 from digest.watch import Change, ChangeKind, SiteLayout, Watcher
 
-PREVIEW_DIR = ".preview"
+PREVIEW_DIR = ".digest/preview"  # beside the build cache in .digest/; never the output folder
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="preview the site with live reload",
-        description="Build the site into .preview/, serve it and rebuild and reload the browser on every change.",
+        description="Build the site into .digest/preview/, serve it and rebuild and reload the browser on every change.",
     )
     parser.add_argument("--site", type=Path, default=Path("."), help="the site folder (default: .)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -51,7 +52,7 @@ def layout_of(root: Path, config: SiteConfig) -> SiteLayout:
         templates_dir=config.templates_dir,
         static_dir=config.static_dir,
         config_name=CONFIG_NAME,
-        ignored_dirs=(config.output_dir, PREVIEW_DIR, ".digest-cache", ".git"),
+        ignored_dirs=(config.output_dir, ".digest", ".preview", ".digest-cache", ".git"),
     )
 
 

@@ -195,8 +195,8 @@ def test_digest_serve_end_to_end(tmp_path: Path, browser_page) -> None:
         assert server.url.endswith("/news/")
         server.wait_for(r"built in \d+ ms", fail="build failed")
         assert not (root / "output").exists()  # the preview has a folder of its own
-        assert (root / ".preview" / "stories" / "alpha" / "index.html").is_file()
-        assert "__digest__" not in (root / ".preview" / "stories" / "alpha" / "index.html").read_text()
+        assert (root / ".digest" / "preview" / "stories" / "alpha" / "index.html").is_file()
+        assert "__digest__" not in (root / ".digest" / "preview" / "stories" / "alpha" / "index.html").read_text()
 
         # edit a story's Markdown: the open page reloads with the new text
         page.goto(server.url + "stories/alpha/")

@@ -510,7 +510,7 @@ def test_cli_serves_a_preview_with_drafts_and_rebuilds_on_save(tmp_path: Path) -
         assert not re.search(r">\s*(draft|future)\s*<", serve.get("/stories/kept/")[1])
         assert SCRIPT_PATH in serve.get("/stories/kept/")[1]
         assert not (root / "output").exists()
-        assert "__digest__" not in (root / ".preview" / "stories" / "kept" / "index.html").read_text()
+        assert "__digest__" not in (root / ".digest" / "preview" / "stories" / "kept" / "index.html").read_text()
 
         (root / "content" / "stories" / "kept.md").write_text(
             "---\ntitle: Kept story\ndate: 2024-05-01\n---\nThe rewritten body.\n")

@@ -51,6 +51,8 @@ LAYOUT = SiteLayout(root=Path("/site"))
         ("output/stories/a/index.html", None),
         (".preview/index.html", None),
         (".digest-cache/x", None),
+        (".digest/preview/index.html", None),
+        (".digest/cache/build.pickle", None),
         (".git/index", None),
         ("README.md", None),
         ("digest.toml~", None),
