@@ -48,6 +48,7 @@ _STOP_RE = re.compile(
     re.IGNORECASE,
 )
 _LOGO_RE = re.compile(r"\b(?:logo(?: of)?|homepage|home page|newspaper|news ?paper logo)\b", re.IGNORECASE)
+_HEADER_WINDOW = 40
 _SEPARATORS = (" - ", " – ", " — ", " | ", " :: ", " · ", " • ")
 
 
@@ -114,7 +115,7 @@ def _is_boiler(text: str) -> bool:
     stripped = text.strip(" :>»›|-–—.•*")
     if _BOILER_RE.match(stripped):
         return True
-    return bool(_BOILER_ANYWHERE_RE.search(text)) and _words(text) < 60
+    return len(text) < 600 and _words(text) < 60 and bool(_BOILER_ANYWHERE_RE.search(text))
 
 
 def _ends_sentence(text: str) -> bool:
@@ -136,26 +137,32 @@ def _teaser_items(blocks: list[_Block]) -> set[int]:
     return teasers
 
 
-def _prose_neighbour(blocks: list[_Block], i: int, step: int) -> bool:
-    """Whether the nearest block in direction `step` that is not boilerplate is prose."""
-    j = i + step
-    while 0 <= j < len(blocks) and _is_boiler(blocks[j].text):
-        j += step
-    return 0 <= j < len(blocks) and _is_prose(blocks[j].text) and not blocks[j].bullet
-
-
 def _weights(blocks: list[_Block], teasers: set[int]) -> list[float]:
+    boiler = [_is_boiler(b.text) for b in blocks]
+    prose = [_is_prose(b.text) and not b.bullet for b in blocks]
+    # whether the nearest block before/after that is not boilerplate is prose (linear passes)
+    prev_prose, next_prose = [False] * len(blocks), [False] * len(blocks)
+    last = False
+    for i in range(len(blocks)):
+        prev_prose[i] = last
+        if not boiler[i]:
+            last = prose[i]
+    last = False
+    for i in range(len(blocks) - 1, -1, -1):
+        next_prose[i] = last
+        if not boiler[i]:
+            last = prose[i]
     weights: list[float] = []
     for i, b in enumerate(blocks):
         if _STOP_RE.match(b.text.strip(" :>»›|-–—.•*")):
             weights.append(float("-inf"))
         elif b.item in teasers:
             weights.append(-max(150.0, float(len(b.text))))
-        elif _is_boiler(b.text):
+        elif boiler[i]:
             weights.append(-20.0)  # removed from the body anyway; menus are long runs of these
         elif _is_prose(b.text):
             weight = float(len(b.text))
-            if not _prose_neighbour(blocks, i, -1) and not _prose_neighbour(blocks, i, 1):
+            if not prev_prose[i] and not next_prose[i]:
                 weight *= 0.4  # a lone sentence between headlines: a teaser's dek more often than not
             weights.append(weight)
         elif _words(b.text) >= 20 and not _ends_sentence(b.text):
@@ -250,7 +257,7 @@ def _title_candidates(header: list[_Block], all_blocks: list[_Block]) -> list[tu
         if following and (parse_byline(following) or parse_credit(following)
                           or (find_date(following) and _words(following) <= 12)):
             score += 2
-        if any(_split_outlet_line(o.text, text) for o in all_blocks if o is not b):
+        if any(_split_outlet_line(o.text, text) for o in header if o is not b):
             score += 2
         if text.endswith(".") and words > 15:
             score -= 2
@@ -299,13 +306,14 @@ def extract_text(text: str, url: str | None = None) -> Extracted:
         start += 1
     while end >= start and not _is_prose(blocks[end].text):
         end -= 1
-    header = blocks[:start]
+    # the lines just before the article, and the page's first lines (a window keeps this linear)
+    header = blocks[:start] if start <= _HEADER_WINDOW + 8 else blocks[:8] + blocks[start - _HEADER_WINDOW:start]
     candidates = _title_candidates(header, blocks)
     title = candidates[0][2] if candidates else None
 
     source = None
     if title:
-        for b in blocks:
+        for b in header:
             if _key(b.text) != _key(title):
                 source = source or _split_outlet_line(b.text, title)
     image, caption_idx = _find_caption(header)
@@ -313,7 +321,7 @@ def extract_text(text: str, url: str | None = None) -> Extracted:
     authors: tuple[str, ...] = ()
     date = updated = None
     outlets = {source} if source else set()
-    for b in header + blocks[start : start + 2]:
+    for b in header[-_HEADER_WINDOW:] + blocks[start : start + 2]:
         names = parse_byline(b.text, outlets)
         if names and not authors:
             authors = names
@@ -359,7 +367,7 @@ def extract_text(text: str, url: str | None = None) -> Extracted:
     if dateline:
         date = date or dateline.date
     if not source:
-        owners = [o for o in (parse_copyright(b.text) for b in blocks[end + 1:]) if o]
+        owners = [o for o in (parse_copyright(b.text) for b in blocks[end + 1:][-_HEADER_WINDOW:]) if o]
         source = owners[0] if owners else (dateline.agency if dateline else None)
     if title is None and blocks and _words(blocks[0].text) <= 30 and not _is_prose(blocks[0].text):
         title = blocks[0].text

@@ -174,3 +174,14 @@ def test_bylines_datelines_credits() -> None:
     line = parse_dateline("PHNOM PENH, Dec 17 (Reuters) - Cambodian Prime Minister")
     assert line is not None and (line.place, line.agency, line.date) == ("PHNOM PENH", "Reuters", None)
     assert parse_credit("Troops parade in the capital. Photo: AFP") == ("Troops parade in the capital", "AFP")
+
+
+def test_huge_page_copy_stays_fast() -> None:
+    import time
+
+    seed = SEED.read_text(encoding="utf-8")
+    page = "Home\nNews\nShare\nA short line here\n" * 3000 + seed + "\nMore news headline that goes on\n" * 3000
+    started = time.monotonic()
+    article = extract_text(page)
+    assert time.monotonic() - started < 3
+    assert article.title == "Japan push ‘won’t hurt China ties’" and article.source == "Phnom Penh Post"
