@@ -1,0 +1,181 @@
+"""Related stories: ranking, threshold, pins, groups, related.json, and incremental == full."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from digest.model import Story
+from digest.related import Related, RelatedIndex, compute_related, related_json
+
+DAY0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+
+TEXTS = {
+    "sea": "Chinese coast guard ships fired water cannon at a Philippine supply boat near Second Thomas Shoal "
+           "in the South China Sea, Manila said. The Philippines protested to Beijing over the maritime incident.",
+    "shoal": "The Philippines accused China of dangerous manoeuvres at Second Thomas Shoal in the South China Sea, "
+             "where a Chinese coast guard ship used water cannon against a supply boat.",
+    "asean": "ASEAN foreign ministers discussed the South China Sea code of conduct with China and urged restraint "
+             "after incidents between Chinese and Philippine vessels.",
+    "aid": "Japan pledged new official development assistance loans to Cambodia through JICA for roads, "
+           "bridges and the port of Sihanoukville.",
+    "jica": "JICA signed loans with Cambodia for the Sihanoukville port and for rural roads, Japan's largest "
+            "development assistance package this year.",
+    "cricket": "The cricket team won the test match by six wickets after a century from the opening batsman "
+               "on a dry pitch in the final session.",
+}
+
+
+def story(slug: str, text: str | None = None, days: int = 0, **kw) -> Story:
+    text = TEXTS[slug] if text is None else text
+    title = kw.pop("title", text.split(",")[0][:60])
+    return Story(slug=slug, title=title, path=f"content/stories/{slug}.md", body=text,
+                 date=DAY0 + timedelta(days=days), **kw)
+
+
+def slugs(related: Related, slug: str) -> list[str]:
+    return [link.slug for link in related.links[slug]]
+
+
+def test_ranks_by_text_and_never_fills_with_unrelated():
+    stories = [story(s, days=i) for i, s in enumerate(TEXTS)]
+    rel = compute_related(stories, {}, count=5)
+    assert slugs(rel, "sea")[0] == "shoal"
+    assert "asean" in slugs(rel, "sea")
+    assert slugs(rel, "aid")[0] == "jica"
+    assert slugs(rel, "cricket") == []  # nothing shares its words: empty, not filled
+    assert "cricket" not in slugs(rel, "sea") and "sea" not in slugs(rel, "aid")
+
+
+def test_reasons_name_what_is_shared():
+    stories = [story("sea"), story("shoal", days=1)]
+    [link] = compute_related(stories, {}, count=5).links["sea"]
+    assert "South China Sea" in link.reasons and "Second Thomas Shoal" in link.reasons
+
+
+def test_pins_first_unrelated_excluded_unknown_pins_warned():
+    stories = [story(s, days=i) for i, s in enumerate(TEXTS)]
+    stories[0] = dataclasses.replace(stories[0], related=("cricket", "ghost"), unrelated=("shoal",))
+    rel = compute_related(stories, {}, count=3)
+    got = rel.links["sea"]
+    assert got[0].slug == "cricket" and got[0].pinned
+    assert "shoal" not in [link.slug for link in got]
+    assert len(got) <= 3
+    assert rel.warnings == ("sea: related story 'ghost' is not among the built stories; left out",)
+
+
+def test_topics_and_tags_raise_a_pair():
+    base = [story(s, days=i) for i, s in enumerate(TEXTS)]
+    plain = compute_related(base, {}, count=5)
+    topics = {"sea": ("china-asean",), "asean": ("china-asean",)}
+    with_topics = compute_related(base, topics, count=5)
+    score = lambda r: {l.slug: l.score for l in r.links["sea"]}["asean"]  # noqa: E731
+    assert score(with_topics) > score(plain)
+    tagged = [dataclasses.replace(s, tags=("maritime",)) if s.slug in ("sea", "asean") else s for s in base]
+    assert score(compute_related(tagged, {}, count=5)) > score(plain)
+
+
+def test_ties_broken_by_slug_and_output_deterministic():
+    text = "Vietnam and Laos signed a rail agreement in Vientiane on Monday."
+    stories = [story(s, text, days=0, source=f"Outlet {s}") for s in ("c", "a", "b", "d")]
+    rel = compute_related(stories, {}, count=5)
+    assert slugs(rel, "d") == ["a", "b", "c"]
+    assert related_json(rel) == related_json(compute_related(list(reversed(stories)), {}, count=5))
+
+
+def test_same_event_groups_need_close_dates_and_different_outlets():
+    text = TEXTS["sea"] + " " + TEXTS["shoal"]
+    stories = [
+        story("post", text, days=0, source="Phnom Penh Post"),
+        story("inquirer", text + " Officials spoke on Monday.", days=1, source="Inquirer"),
+        story("later", text, days=40, source="Nikkei"),  # same words, another month: not the same event
+        story("aid"),
+    ]
+    rel = compute_related(stories, {}, count=5)
+    assert rel.groups["post"] == ("inquirer",)
+    assert rel.groups["inquirer"][0] == "post"
+    assert "later" not in rel.groups
+    assert "aid" not in rel.groups
+    out = related_json(rel)
+    assert out["post"][0] == "inquirer"  # the group first, then the other related stories
+    assert len(out["post"]) == len(set(out["post"]))
+    same_outlet = [story("post", text, source="Phnom Penh Post"), story("again", text + " More.", source="Phnom Penh Post")]
+    assert compute_related(same_outlet, {}, count=5).groups == {}
+
+
+def test_related_json_lists_every_story_group_first():
+    stories = [story(s, days=i) for i, s in enumerate(TEXTS)]
+    out = related_json(compute_related(stories, {}, count=5))
+    assert sorted(out) == sorted(TEXTS)
+    assert out["cricket"] == []
+
+
+# --------------------------------------------------------------------------- incremental == full
+
+WORDS = ("port loan aid china japan asean cambodia vietnam sea shoal coast guard rail road trade tariff summit "
+         "minister visit pledge fund water power grid solar election court rice flood storm bank").split()
+
+
+def random_story(rng: random.Random, i: int) -> Story:
+    words = rng.sample(WORDS, 8)
+    body = " ".join(rng.choice(words) for _ in range(rng.randint(20, 60)))
+    tags = tuple(rng.sample(["maritime", "aid", "trade", "energy"], rng.randint(0, 2)))
+    return Story(slug=f"s{i:03d}", title=" ".join(rng.sample(words, 4)), path=f"s{i}.md", body=body,
+                 date=DAY0 + timedelta(days=rng.randint(0, 60)), source=rng.choice(["A", "B", "C"]), tags=tags,
+                 related=(f"s{rng.randrange(i + 1):03d}",) if rng.random() < 0.1 else ())
+
+
+def edit(rng: random.Random, s: Story) -> Story:
+    roll = rng.random()
+    if roll < 0.4:
+        return dataclasses.replace(s, body=s.body + " " + " ".join(rng.choices(WORDS, k=rng.randint(1, 8))))
+    if roll < 0.6:
+        return dataclasses.replace(s, body=" ".join(s.body.split()[: rng.randint(1, 10)]))
+    if roll < 0.7:
+        return dataclasses.replace(s, title=s.title + f" unique{rng.randrange(1000)}")
+    if roll < 0.8:
+        return dataclasses.replace(s, date=(s.date or DAY0) + timedelta(days=rng.randint(-20, 20)))
+    if roll < 0.9:
+        return dataclasses.replace(s, tags=tuple(rng.sample(["maritime", "aid", "trade"], rng.randint(0, 2))))
+    return dataclasses.replace(s, body=" ".join(rng.choices(WORDS, k=30)))
+
+
+def snapshot(index: RelatedIndex):
+    result = index.result()
+    return ({k: tuple((l.slug, l.score, l.reasons, l.pinned) for l in v) for k, v in result.links.items()},
+            dict(result.groups), {k: (c.items, c.truncated) for k, c in index.cands.items()})
+
+
+@pytest.mark.parametrize("seed, keep", [(seed, keep) for seed in range(4) for keep in (6, 60)])
+def test_incremental_update_equals_full_recomputation(seed, keep, monkeypatch):
+    import digest.related as related
+
+    # 6: lists truncated (more candidates than kept); 60: complete lists. Both merge paths run.
+    monkeypatch.setattr(related, "CANDIDATES", keep)
+    monkeypatch.setattr(related, "TOP_TERMS", 12)  # pruning on: exercise "enters / leaves the top terms"
+    monkeypatch.setattr(related, "BLOCK", 7)
+    rng = random.Random(seed)
+    stories = [random_story(rng, i) for i in range(50)]
+    topics = {s.slug: tuple(rng.sample(["x", "y", "z"], rng.randint(0, 1))) for s in stories}
+    index = RelatedIndex(stories, topics, count=2)
+    partial = 0
+    for _ in range(12):
+        k = rng.randrange(len(stories))
+        stories[k] = edit(rng, stories[k])
+        recomputed = index.update(stories, topics)
+        partial += len(recomputed) < len(stories)
+        assert snapshot(index) == snapshot(RelatedIndex(stories, topics, count=2))
+    assert partial > 0  # the updates were incremental, not full recomputations in disguise
+
+
+def test_update_without_change_recomputes_nothing_and_new_story_is_full():
+    rng = random.Random(9)
+    stories = [random_story(rng, i) for i in range(20)]
+    index = RelatedIndex(stories, {}, count=3)
+    assert index.update(stories, {}) == set()
+    stories.append(random_story(rng, 20))
+    assert len(index.update(stories, {})) == 21
+    assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
