@@ -123,7 +123,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     stamps = {path: record.stamp for path, record in records.items()}
     for view in views.stories:
         stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
-    salt = _salt(config, template_dirs, menu_items(config, views), [stamps[t.path] for t in views.topics])
+    salt = _salt(config, template_dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
     specs = list(page_specs(config, views))
     fingerprints = {file_for(spec.url): page_fingerprint(salt, spec.context, stamps) for spec in specs}
     stale = [spec for spec in specs

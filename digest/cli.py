@@ -11,7 +11,7 @@ import importlib.util
 import sys
 
 from digest import __version__
-from digest.commands import COMMAND_MODULES
+from digest.commands import COMMANDS
 from digest.errors import DigestError, UsageError
 
 
@@ -21,22 +21,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `digest` argument parser with every available subcommand."""
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The `digest` argument parser; only the module of the `selected` command is imported."""
     parser = _Parser(prog="digest", description="A static site generator for a curated news digest.")
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name, summary in COMMANDS.items():
         module_name = f"digest.commands.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        importlib.import_module(module_name).register(subparsers)
+        if name != selected:
+            subparsers.add_parser(name, help=summary, add_help=False)
+        elif importlib.util.find_spec(module_name) is not None:
+            importlib.import_module(module_name).register(subparsers)
     return parser
+
+
+def _command_of(argv: list[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

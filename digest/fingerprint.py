@@ -17,9 +17,9 @@ from digest.views import Listing, RelatedRef, StoryLinks, StoryView, TagRef
 
 
 def story_stamp(file_stamp: str, view: StoryView) -> str:
-    """The stamp of a story view: its file's hash, its topics and its preview marks."""
+    """The stamp of a story view: its slug, its file's hash, its topics and its preview marks."""
     topics = ",".join(t.slug for t in view.topics)
-    return f"{file_stamp}|{topics}|{','.join(view.status)}"
+    return f"{view.slug}|{file_stamp}|{topics}|{','.join(view.status)}"
 
 
 def page_fingerprint(salt: str, context: Mapping[str, Any], stamps: Mapping[str, str]) -> str:
@@ -35,7 +35,7 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
     elif isinstance(value, StoryView):
         out.append("S" + stamps[value.story.path])
     elif isinstance(value, (Topic, Page)):
-        out.append(("T" if isinstance(value, Topic) else "P") + stamps[value.path])
+        out.append(("T" if isinstance(value, Topic) else "P") + value.slug + "|" + stamps[value.path])
     elif isinstance(value, Mapping):
         for key in sorted(value):
             out.append(f"k:{key}")

@@ -39,6 +39,7 @@ def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | N
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = unchanged = 0
+    made: set[Path] = {out_dir}
     for name in sorted(files):
         data = files[name]
         target = out_dir / name
@@ -47,7 +48,14 @@ def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | N
                 unchanged += 1
                 continue
         except FileNotFoundError:
-            pass  # a new file: written below
+            # A new file: nobody can be reading a half-written version of it, so no rename needed.
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            with open(target, "wb") as handle:
+                handle.write(data)
+            written += 1
+            continue
         write_atomic(target, data)
         written += 1
     removed = _remove_stale(out_dir, set(files) if expected is None else expected | set(files), protected)

@@ -33,7 +33,7 @@ class RelatedRef:
     reasons: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StoryView:
     """A story as templates see it."""
 
@@ -168,7 +168,8 @@ def build_views(
             local = _local(view.story.date, tz_config)
             month_stories[(local.year, local.month)].append(view)
 
-    links = {v.slug: _links(v, by_slug, related, groups, topic_stories) for v in views}
+    positions = {slug: {v.slug: i for i, v in enumerate(members)} for slug, members in topic_stories.items()}
+    links = {v.slug: _links(v, by_slug, related, groups, topic_stories, positions) for v in views}
     return SiteViews(
         stories=tuple(views),
         by_slug=by_slug,
@@ -197,7 +198,8 @@ def _local(when: datetime, timezone: str) -> datetime:
 def _links(view: StoryView, by_slug: Mapping[str, StoryView],
            related: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
            groups: Mapping[str, tuple[str, ...]],
-           topic_stories: Mapping[str, list[StoryView]]) -> StoryLinks:
+           topic_stories: Mapping[str, list[StoryView]],
+           positions: Mapping[str, Mapping[str, int]]) -> StoryLinks:
     group = tuple(by_slug[s] for s in groups.get(view.slug, ()) if s in by_slug)
     in_group = {g.slug for g in group}
     refs = tuple(RelatedRef(by_slug[slug], tuple(reasons)) for slug, reasons in related.get(view.slug, ())
@@ -205,7 +207,7 @@ def _links(view: StoryView, by_slug: Mapping[str, StoryView],
     neighbours = []
     for topic in view.topics:
         members = topic_stories[topic.slug]
-        index = members.index(view)
+        index = positions[topic.slug][view.slug]
         newer = members[index - 1] if index > 0 else None
         older = members[index + 1] if index + 1 < len(members) else None
         neighbours.append((topic, newer, older))

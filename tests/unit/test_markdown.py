@@ -35,3 +35,26 @@ def test_rebase_root_relative_links_only() -> None:
 def test_opening_paragraphs_for_excerpts() -> None:
     text = "# Heading\n\nOne.\n\nTwo.\n\n| t |\n|---|\n\nThree.\n\nFour.\n"
     assert opening(text) == "One.\n\nTwo.\n\nThree.\n"
+
+
+def test_fast_backend_equals_reference_on_the_corpus(monkeypatch) -> None:
+    """The Rust port renders only where it is byte-identical to markdown-it-py."""
+    from pathlib import Path
+
+    from digest import markdown
+    from digest.content import parse_story
+    from tests.conftest import REPO, SHARED
+
+    files = sorted((SHARED / "corpus" / "whitehouse").glob("*.md")) + sorted(
+        (REPO / "tests" / "golden" / "site" / "content" / "stories").glob("*.md"))
+    texts = [parse_story(p.read_text(encoding="utf-8"), p.name).body for p in files]
+    texts += ["# A\n\n## A\n\n### <em>B</em> &amp; c\n", "| a |\n|---|\n| *b* |\n", "\"Quoted\" -- (c) ...\n"]
+    fast = [markdown.render_markdown(t) for t in texts]
+    markdown._fast.cache_clear()
+    monkeypatch.setenv("DIGEST_MARKDOWN", "reference")
+    try:
+        reference = [markdown.render_markdown(t) for t in texts]
+    finally:
+        markdown._fast.cache_clear()
+    assert fast == reference
+    assert '<h2 id="a-1">A</h2>' in reference[-3] and '<h3 id="b-c"><em>B</em> &amp; c</h3>' in reference[-3]

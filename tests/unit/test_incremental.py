@@ -1,0 +1,117 @@
+"""Incremental builds equal clean builds, byte for byte, over random sequences of edits."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digest.build import BuildOptions, build_site
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+WORDS = ["Japan", "China", "ASEAN", "loans", "Cambodia", "sea", "summit", "aid", "trade", "Hun Sen"]
+TOPICS = {
+    "japan-aid": '---\ntitle: Japan aid\nmatch:\n  phrases: {"Japan": 2, "aid": 2}\n  min_score: 2\n---\nIntro.\n',
+    "china-asean": '---\ntitle: China–ASEAN\nmatch:\n  phrases: {"China": 2, "ASEAN": 2}\n  min_score: 2\n---\nIntro.\n',
+}
+
+
+def _story(title: str, words: list[str], day: int | None, tags: list[str], topics: list[str] | None) -> str:
+    lines = ["---", f"title: {title}", "source: Outlet " + str(len(title) % 3)]
+    if day is not None:
+        lines.append(f"date: 2024-01-{day:02d}")
+    lines.append(f"tags: [{', '.join(tags)}]")
+    if topics is not None:
+        lines.append(f"topics: [{', '.join(topics)}]")
+    lines += ["---", "", " ".join(words) + ".", "", "Second paragraph about " + " and ".join(words[:3]) + ".", ""]
+    return "\n".join(lines)
+
+
+story_text = st.builds(
+    _story,
+    title=st.sampled_from(["Loans", "Summit talk", "Sea row", "Aid deal", "Trade news"]),
+    words=st.lists(st.sampled_from(WORDS), min_size=3, max_size=12),
+    day=st.one_of(st.none(), st.integers(1, 28)),
+    tags=st.lists(st.sampled_from(["Japan", "China", "ASEAN", "Trade"]), max_size=3, unique=True),
+    topics=st.one_of(st.none(), st.just([]), st.just(["japan-aid"])),
+)
+step = st.one_of(
+    st.tuples(st.just("write"), st.integers(0, 7), story_text),
+    st.tuples(st.just("delete"), st.integers(0, 7), st.none()),
+    st.tuples(st.just("rename"), st.integers(0, 7), st.integers(0, 7)),
+    st.tuples(st.just("topic"), st.sampled_from(sorted(TOPICS)), st.sampled_from(["", "Edited intro. "])),
+    st.tuples(st.just("template"), st.sampled_from(["<p>v1</p>", "<p>v2</p>", None]), st.none()),
+)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=6))
+def test_incremental_equals_clean(tmp_path_factory, steps) -> None:
+    root = tmp_path_factory.mktemp("site")
+    (root / "digest.toml").write_text('title = "T"\nstories_per_page = 3\n', encoding="utf-8")
+    stories = root / "content" / "stories"
+    stories.mkdir(parents=True)
+    (root / "content" / "topics").mkdir()
+    for slug, text in TOPICS.items():
+        (root / "content" / "topics" / f"{slug}.md").write_text(text, encoding="utf-8")
+    (stories / "s0.md").write_text(_story("Start", ["Japan", "aid", "loans"], 3, ["Japan"], None), encoding="utf-8")
+    incremental = root / "out-inc"
+    build_site(root, options=BuildOptions(out_dir=incremental), now=NOW)
+    for kind, a, b in steps:
+        if kind == "write":
+            (stories / f"s{a}.md").write_text(b, encoding="utf-8")
+        elif kind == "delete":
+            (stories / f"s{a}.md").unlink(missing_ok=True)
+        elif kind == "rename" and (stories / f"s{a}.md").exists() and a != b:
+            (stories / f"s{a}.md").replace(stories / f"s{b}.md")
+        elif kind == "topic":
+            (root / "content" / "topics" / f"{a}.md").write_text(TOPICS[a] + b, encoding="utf-8")
+        elif kind == "template":
+            template = root / "templates" / "partials" / "story_list.html"
+            if a is None:
+                shutil.rmtree(root / "templates", ignore_errors=True)
+            else:
+                template.parent.mkdir(parents=True, exist_ok=True)
+                template.write_text(a + "{% for item, others in entries %}{{ item.title }}{% endfor %}\n", encoding="utf-8")
+        build_site(root, options=BuildOptions(out_dir=incremental), now=NOW)
+        clean = root / "out-clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        build_site(root, options=BuildOptions(out_dir=clean, use_cache=False), now=NOW)
+        assert _files(incremental) == _files(clean), f"after {kind} {a}"
+
+
+def test_no_change_rebuild_does_no_work(tmp_path: Path) -> None:
+    import os
+    import time
+
+    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
+    (tmp_path / "content" / "stories").mkdir(parents=True)
+    story = tmp_path / "content" / "stories" / "a.md"
+    story.write_text("---\ntitle: A\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")
+    past = time.time() - 60
+    os.utime(story, (past, past))
+    first = build_site(tmp_path, now=NOW)
+    assert not first.skipped and first.rendered > 0
+    second = build_site(tmp_path, now=NOW)
+    assert second.skipped and second.report.written == 0
+    story.write_text("---\ntitle: A edited\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")
+    third = build_site(tmp_path, now=NOW)
+    assert not third.skipped and 0 < third.rendered < first.rendered
+    assert "A edited" in (tmp_path / "output/stories/a/index.html").read_text(encoding="utf-8")
+
+
+def test_future_story_appears_when_its_time_comes(tmp_path: Path) -> None:
+    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
+    (tmp_path / "content" / "stories").mkdir(parents=True)
+    (tmp_path / "content" / "stories" / "later.md").write_text("---\ntitle: Later\ndate: 2026-06-01\n---\n", encoding="utf-8")
+    build_site(tmp_path, now=NOW)
+    assert not (tmp_path / "output/stories/later").exists()
+    build_site(tmp_path, now=datetime(2026, 7, 1, tzinfo=timezone.utc))
+    assert (tmp_path / "output/stories/later/index.html").is_file()
