@@ -252,7 +252,11 @@ def measure(command: tuple[str, ...], cwd: Path, env: dict[str, str], timeout: f
         thread.start()
     timer = threading.Timer(timeout, kill)
     timer.start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): take the build down with the harness
+        kill()
+        raise
     wall = time.perf_counter() - started
     timer.cancel()
     done.set()
@@ -492,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [t for t in tools if t not in TOOLS] + [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         parser.error(f"unknown tool or scenario: {', '.join(unknown)}")
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through measure(), which kills the build
 
     def progress(run: Run) -> None:
         status = "ok" if run.returncode == 0 else f"exit {run.returncode}"
