@@ -10,6 +10,7 @@ as it was.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Iterable
 
 from digest import __version__
 from digest import topics as topics_mod
-from digest.cache import BuildCache, cache_file, load_cache, save_cache, scan
+from digest.cache import BuildCache, Manifest, cache_file, load_cache, load_manifest, save_cache, scan
 from digest.config import load_config, with_base_url
 from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
@@ -101,19 +102,21 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     out_dir = options.out_dir or (root / config.output_dir)
     template_dirs = _template_dirs(root, config)
     cache_path = cache_file(root, out_dir)
-    cache = load_cache(cache_path) if options.use_cache else BuildCache()
-    manifest = _manifest(root, config, template_dirs, options, out_dir)
+    inputs = _manifest(root, config, template_dirs, options, out_dir)
     now_ns = int(now.timestamp() * 1_000_000_000)
-    if (cache.manifest == manifest and now_ns < cache.not_before_ns and out_dir.is_dir()
-            and _newest_mtime(manifest) < cache.saved_ns - RACY_NS):
-        return BuildResult(pages=len(cache.fingerprints), report=WriteReport(0, len(cache.fingerprints), 0),
-                           warnings=cache.warnings, skipped=True)
+    if options.use_cache:
+        last = load_manifest(cache_path)
+        if (last.inputs == inputs and now_ns < last.not_before_ns and out_dir.is_dir()
+                and _newest_mtime(inputs) < last.saved_ns - RACY_NS):
+            return BuildResult(pages=last.files, report=WriteReport(0, last.files, 0),
+                               warnings=last.warnings, skipped=True)
+    cache = load_cache(cache_path) if options.use_cache else BuildCache()
 
-    site, records = load_site_cached(config, cache.records, cache.saved_ns - RACY_NS)
+    site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS)
     stories, status, left_out = select_stories(site, options, now)
     warnings = _pin_warnings(stories, left_out)
     story_topics = topics_mod.assign_topics(stories, site.topics)
-    links, groups = _relate(config, stories, story_topics)
+    links, groups, related_state, related_files = _relate(config, stories, story_topics, cache.related_state)
     views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status)
     undated = [s for s in stories if s.date is None]
     if undated:
@@ -132,14 +135,17 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     files = render_pages(config, views, stale, template_dirs)
     assets = static_files(root / config.static_dir, [d / "assets" for d in reversed(template_dirs)])
     files.update(assets)
-    report = write_site(out_dir, files, expected=set(fingerprints) | set(assets))
+    files.update(related_files)
+    report = write_site(out_dir, files, expected=set(fingerprints) | set(assets) | set(related_files))
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
-    save_cache(cache_path, BuildCache(version=__version__, manifest=manifest, saved_ns=_wall_ns(),
-                                      not_before_ns=not_before, records=records, fingerprints=fingerprints,
-                                      warnings=tuple(warnings)))
-    return BuildResult(pages=len(fingerprints) + len(assets), report=report, rendered=len(stale),
+    total = len(fingerprints) + len(assets) + len(related_files)
+    manifest = Manifest(version=__version__, inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
+                        warnings=tuple(warnings), files=total)
+    save_cache(cache_path, BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
+                                      related_state=related_state))
+    return BuildResult(pages=total, report=report, rendered=len(stale),
                        warnings=tuple(warnings))
 
 
@@ -156,16 +162,22 @@ def _pin_warnings(stories: list[Story], left_out: list[Story]) -> list[str]:
             for story in stories for pin in story.related if pin in dropped]
 
 
-def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tuple[str, ...]]):
+def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tuple[str, ...]],
+            previous: object) -> tuple[dict, dict, object, dict[str, bytes]]:
+    """(links, groups, index to keep, {"related.json": bytes}); the kept index makes an edit cheap."""
     if not (config.related_enabled and config.related_count > 0):
-        return {}, {}
+        return {}, {}, None, {}
     from digest import related as related_mod
 
-    relations = related_mod.compute_related(stories, story_topics, count=config.related_count)
-    built = {s.slug for s in stories}
-    links = {slug: [(link.slug, tuple(link.reasons)) for link in items if link.slug in built]
-             for slug, items in relations.links.items()}
-    return links, dict(relations.groups)
+    if isinstance(previous, related_mod.RelatedIndex) and previous.count == config.related_count:
+        index = previous
+        index.update(stories, story_topics)
+    else:
+        index = related_mod.RelatedIndex(stories, story_topics, config.related_count)
+    relations = index.result()
+    links = {slug: [(link.slug, tuple(link.reasons)) for link in items] for slug, items in relations.links.items()}
+    data = json.dumps(related_mod.related_json(relations), ensure_ascii=False, sort_keys=True, indent=1)
+    return links, dict(relations.groups), index, {"related.json": data.encode("utf-8") + b"\n"}
 
 
 def _salt(config: SiteConfig, template_dirs: list[Path], menu: list, topic_stamps: Iterable[str]) -> str:

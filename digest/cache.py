@@ -14,20 +14,28 @@ from typing import Any, Mapping
 from digest import __version__
 from digest.output import write_atomic
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # bump whenever the pickled classes change shape
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The small part of the cache, read first: enough to tell that nothing changed."""
+
+    version: str = ""
+    inputs: tuple = ()  # every input's (path, mtime_ns, size), options and config hash
+    saved_ns: int = 0  # wall-clock time of the save (for racy mtimes)
+    not_before_ns: int = 0  # the build's clock must stay below this (the next future story) for a no-op
+    warnings: tuple[str, ...] = ()  # repeated by a build that finds nothing changed
+    files: int = 0  # output files of that build
 
 
 @dataclass(frozen=True)
 class BuildCache:
-    """What a build remembers for the next one."""
+    """What a build remembers for the next one: the manifest and the state an edit reuses."""
 
-    version: str = ""
-    manifest: tuple = ()  # every input's (path, mtime_ns, size), options and config hash
-    saved_ns: int = 0  # wall-clock time of the save (for racy mtimes)
-    not_before_ns: int = 0  # the build's clock must stay below this (the next future story) for a no-op
+    manifest: Manifest = field(default_factory=Manifest)
     records: Mapping[str, Any] = field(default_factory=dict)  # content path -> content.Loaded
     fingerprints: Mapping[str, str] = field(default_factory=dict)  # output file -> fingerprint
-    warnings: tuple[str, ...] = ()  # repeated by a build that finds nothing changed
     related_state: Any = None  # whatever the related-stories engine keeps between builds
 
 
@@ -37,23 +45,35 @@ def cache_file(root: Path, out_dir: Path) -> Path:
     return root / ".digest" / "cache" / f"build-{key}.pickle"
 
 
-def load_cache(path: Path) -> BuildCache:
-    """The saved cache, or an empty one when missing, unreadable or from another version."""
+def _load(path: Path, kind: type) -> Any:
     try:
         with path.open("rb") as handle:
-            fmt, cache = pickle.load(handle)
+            fmt, value = pickle.load(handle)
     except FileNotFoundError:
-        return BuildCache()
+        return kind()
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        return BuildCache()  # a damaged or foreign cache only costs a full build
-    if fmt != CACHE_FORMAT or not isinstance(cache, BuildCache) or cache.version != __version__:
-        return BuildCache()
-    return cache
+        return kind()  # a damaged or foreign cache only costs a full build
+    if fmt != CACHE_FORMAT or not isinstance(value, kind):
+        return kind()
+    return value
+
+
+def load_manifest(path: Path) -> Manifest:
+    """The saved manifest, or an empty one when missing, unreadable or from another version."""
+    manifest = _load(path.with_suffix(".manifest"), Manifest)
+    return manifest if manifest.version == __version__ else Manifest()
+
+
+def load_cache(path: Path) -> BuildCache:
+    """The whole saved cache, or an empty one when missing, unreadable or from another version."""
+    cache = _load(path, BuildCache)
+    return cache if cache.manifest.version == __version__ else BuildCache()
 
 
 def save_cache(path: Path, cache: BuildCache) -> None:
-    """Save the cache atomically."""
+    """Save the cache atomically: the state first, then the manifest that vouches for it."""
     write_atomic(path, pickle.dumps((CACHE_FORMAT, cache), protocol=pickle.HIGHEST_PROTOCOL))
+    write_atomic(path.with_suffix(".manifest"), pickle.dumps((CACHE_FORMAT, cache.manifest), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def scan(folder: Path, suffix: str | None = None) -> list[tuple[str, int, int]]:
