@@ -97,14 +97,34 @@ def hugo_binary() -> str | None:
     return shutil.which("hugo")
 
 
-def find_tools(wanted: tuple[str, ...] = TOOLS) -> tuple[dict[str, Tool], dict[str, str]]:
-    """(available tools by name, absent tools with the reason)."""
+def snapshot_digest(work: Path) -> tuple[Path, str]:
+    """Copy this checkout's `digest/` and `templates/` under `work` (one run measures one version
+    even while the checkout changes); returns (the copy's root, "commit[+dirty]")."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--", "digest", "templates"):
+        commit += "+dirty"
+    root = work / "digest-src"
+    if root.exists():
+        shutil.rmtree(root)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("digest", "templates"):
+        if (REPO_ROOT / name).is_dir():
+            shutil.copytree(REPO_ROOT / name, root / name, ignore=ignore)
+    return root, commit
+
+
+def find_tools(wanted: tuple[str, ...] = TOOLS, digest_root: Path = REPO_ROOT) -> tuple[dict[str, Tool], dict[str, str]]:
+    """(available tools by name, absent tools with the reason); digest is run from `digest_root`."""
     found: dict[str, Tool] = {}
     absent: dict[str, str] = {}
     if "digest" in wanted:
-        env = {**os.environ, "PYTHONPATH": _pythonpath()}
+        env = {**os.environ, "PYTHONPATH": _pythonpath(digest_root)}
         probe = subprocess.run([sys.executable, "-m", "digest", "build", "--help"], capture_output=True,
-                               text=True, env=env, cwd=REPO_ROOT)
+                               text=True, env=env, cwd=digest_root)
         if probe.returncode == 0:
             found["digest"] = Tool(
                 "digest", (sys.executable, "-m", "digest", "build", "--quiet"),
@@ -133,14 +153,14 @@ def find_tools(wanted: tuple[str, ...] = TOOLS) -> tuple[dict[str, Tool], dict[s
     return found, absent
 
 
-def _pythonpath() -> str:
+def _pythonpath(root: Path) -> str:
     current = os.environ.get("PYTHONPATH")
-    return str(REPO_ROOT) + (os.pathsep + current if current else "")
+    return str(root) + (os.pathsep + current if current else "")
 
 
-def digest_story_template() -> Path | None:
+def digest_story_template(digest_root: Path = REPO_ROOT) -> Path | None:
     """The default theme's story-page template (edited in the `template` scenario)."""
-    for theme in (REPO_ROOT / "digest" / "theme", REPO_ROOT / "templates"):
+    for theme in (digest_root / "digest" / "theme", digest_root / "templates"):
         if (theme / "story.html").is_file():
             return theme / "story.html"
     return None
@@ -376,12 +396,16 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
                   seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
                   timeout: float = 3600, progress=None) -> Report:
     """Measure every (size, repetition, scenario, tool), tools alternating; returns the report."""
-    available, absent = find_tools(tools)
+    work.mkdir(parents=True, exist_ok=True)
+    digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
+    available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
     report = Report(absent=absent, machine=machine_info(), profile=profile,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
-    digest_template = digest_story_template()
+    if "digest" in available:
+        report.versions["digest"] += f" (commit {commit}, run from a copy)"
+    digest_template = digest_story_template(digest_root)
     for stories in sizes:
         sites = prepare_corpus(work, stories, seed, tuple(order), profile)
         for site in sites.values():
