@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,27 +19,18 @@ from typing import Iterable
 
 from digest import __version__
 from digest import topics as topics_mod
-from digest.cache import BuildCache, Manifest, cache_file, load_cache, load_manifest, save_cache, scan
+from digest.cache import BuildCache, Manifest, cache_file, load_cache, save_cache
+from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
 from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import WriteReport, write_site
-from digest.render import menu_items, page_specs, render_pages, theme_dir
+from digest.render import menu_items, page_specs, render_pages
 from digest.urls import file_for
 from digest.views import build_views
 
-RACY_NS = 2_000_000_000  # files modified this close to the last save are re-hashed
 NEVER = 2**63 - 1
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    drafts: bool = False  # include draft stories
-    future: bool = False  # include stories dated after `now`
-    base_url: str | None = None  # overrides digest.toml
-    out_dir: Path | None = None  # overrides [paths] output
-    use_cache: bool = True  # False: a clean build that ignores (and then replaces) the cache
 
 
 @dataclass(frozen=True)
@@ -68,48 +60,27 @@ def select_stories(site: Site, options: BuildOptions, now: datetime) -> tuple[li
     return built, status, left_out
 
 
-def _template_dirs(root: Path, config: SiteConfig) -> list[Path]:
-    return [d for d in (root / config.templates_dir, theme_dir()) if d.is_dir()]
+def site_config(root: Path, options: BuildOptions) -> SiteConfig:
+    """digest.toml with the command line's overrides."""
+    config = load_config(root)
+    return config if options.base_url is None else with_base_url(config, options.base_url)
 
 
-def _manifest(root: Path, config: SiteConfig, template_dirs: list[Path], options: BuildOptions,
-              out_dir: Path) -> tuple:
-    config_bytes = (root / "digest.toml").read_bytes()
-    return (
-        __version__,
-        hashlib.blake2b(config_bytes, digest_size=16).hexdigest(),
-        repr(config),
-        (options.drafts, options.future, options.base_url, str(out_dir.resolve())),
-        tuple((str(d), tuple(scan(d))) for d in template_dirs),
-        tuple(scan(root / config.content_dir, ".md")),
-        tuple(scan(root / config.static_dir)),
-    )
-
-
-def _newest_mtime(manifest: tuple) -> int:
-    newest = 0
-    for group in (manifest[5], manifest[6], *(files for _, files in manifest[4])):
-        for _, mtime, _size in group:
-            newest = max(newest, mtime)
-    return newest
+def skipped_result(last: Manifest) -> BuildResult:
+    """The result of a build that found nothing changed."""
+    return BuildResult(pages=last.files, report=WriteReport(0, last.files, 0), warnings=last.warnings, skipped=True)
 
 
 def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datetime) -> BuildResult:
     """Build the site at `root` into its output folder; raise DigestError on any problem."""
-    config = load_config(root)
-    if options.base_url is not None:
-        config = with_base_url(config, options.base_url)
-    out_dir = options.out_dir or (root / config.output_dir)
-    template_dirs = _template_dirs(root, config)
+    config = site_config(root, options)
+    out_dir = output_dir(root, config, options)
+    dirs = template_dirs(root, config)
     cache_path = cache_file(root, out_dir)
-    inputs = _manifest(root, config, template_dirs, options, out_dir)
-    now_ns = int(now.timestamp() * 1_000_000_000)
-    if options.use_cache:
-        last = load_manifest(cache_path)
-        if (last.inputs == inputs and now_ns < last.not_before_ns and out_dir.is_dir()
-                and _newest_mtime(inputs) < last.saved_ns - RACY_NS):
-            return BuildResult(pages=last.files, report=WriteReport(0, last.files, 0),
-                               warnings=last.warnings, skipped=True)
+    inputs = input_manifest(root, config, options)
+    last = up_to_date(root, config, options, now, inputs)
+    if last is not None:
+        return skipped_result(last)
     cache = load_cache(cache_path) if options.use_cache else BuildCache()
 
     site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS)
@@ -126,14 +97,14 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     stamps = {path: record.stamp for path, record in records.items()}
     for view in views.stories:
         stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
-    salt = _salt(config, template_dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
+    salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
     specs = list(page_specs(config, views))
     fingerprints = {file_for(spec.url): page_fingerprint(salt, spec.context, stamps) for spec in specs}
     stale = [spec for spec in specs
              if cache.fingerprints.get(file_for(spec.url)) != fingerprints[file_for(spec.url)]
              or not (out_dir / file_for(spec.url)).is_file()]
-    files = render_pages(config, views, stale, template_dirs)
-    assets = static_files(root / config.static_dir, [d / "assets" for d in reversed(template_dirs)])
+    files = render_pages(config, views, stale, dirs)
+    assets = static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)])
     files.update(assets)
     files.update(related_files)
     report = write_site(out_dir, files, expected=set(fingerprints) | set(assets) | set(related_files))
@@ -151,8 +122,6 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
 
 def _wall_ns() -> int:
     """The wall clock, for comparing with file mtimes (not the build's clock, which may be fixed)."""
-    import time
-
     return time.time_ns()
 
 

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from digest import urls
 from digest.errors import Problem, TemplateError
+from digest.inputs import theme_dir  # noqa: F401  (kept importable from here)
 from digest.markdown import rebase_links, renderer
 from digest.model import MenuItem, SiteConfig
 from digest.views import SiteViews, collapse, frequent_tags, overlapping_topics, topics_of
@@ -30,13 +31,6 @@ class PageSpec:
     url: str
     template: str
     context: Mapping[str, Any]
-
-
-def theme_dir() -> Path:
-    """The default theme: `digest/theme/` when installed, else `templates/` of the source checkout."""
-    package = Path(__file__).resolve().parent
-    installed = package / "theme"
-    return installed if installed.is_dir() else package.parent / "templates"
 
 
 def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:

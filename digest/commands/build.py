@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from digest import clock
-from digest.build import BuildOptions, build_site
+from digest.config import load_config, with_base_url
+from digest.inputs import BuildOptions, up_to_date
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,14 +27,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    now = clock.now()
     options = BuildOptions(drafts=args.drafts, future=args.future, base_url=args.base_url, out_dir=args.output,
                            use_cache=not args.clean)
-    result = build_site(args.site, options=options, now=clock.now())
+    config = load_config(args.site)
+    if args.base_url is not None:
+        config = with_base_url(config, args.base_url)
+    last = up_to_date(args.site, config, options, now)
+    if last is not None:  # nothing changed: the rendering pipeline is not even imported
+        for warning in last.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if not args.quiet:
+            print(f"nothing changed since the last build ({time.perf_counter() - started:.2f}s)")
+        return 0
+
+    from digest.build import build_site
+
+    result = build_site(args.site, options=options, now=now)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if not args.quiet and result.skipped:
-        print(f"nothing changed since the last build ({time.perf_counter() - started:.2f}s)")
-    elif not args.quiet:
+    if not args.quiet:
         report = result.report
         print(f"built {result.pages} files in {time.perf_counter() - started:.2f}s "
               f"({result.rendered} pages rendered; {report.written} files written, {report.removed} removed)")

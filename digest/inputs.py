@@ -1,0 +1,81 @@
+"""A build's inputs and the check that they are unchanged since the last good build.
+
+Light on purpose: `digest build` asks this module first and imports the rendering pipeline only
+when something changed, so a rebuild after no change costs little more than Python's start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from digest import __version__
+from digest.cache import Manifest, cache_file, load_manifest, scan
+from digest.model import SiteConfig
+
+RACY_NS = 2_000_000_000  # files modified this close to the last save are re-hashed, never trusted
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    drafts: bool = False  # include draft stories
+    future: bool = False  # include stories dated after `now`
+    base_url: str | None = None  # overrides digest.toml
+    out_dir: Path | None = None  # overrides [paths] output
+    use_cache: bool = True  # False: a clean build that ignores (and then replaces) the cache
+
+
+def theme_dir() -> Path:
+    """The default theme: `digest/theme/` when installed, else `templates/` of the source checkout."""
+    package = Path(__file__).resolve().parent
+    installed = package / "theme"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+def template_dirs(root: Path, config: SiteConfig) -> list[Path]:
+    """The site's own templates (first) and the default theme."""
+    return [d for d in (root / config.templates_dir, theme_dir()) if d.is_dir()]
+
+
+def output_dir(root: Path, config: SiteConfig, options: BuildOptions) -> Path:
+    return options.out_dir or (root / config.output_dir)
+
+
+def input_manifest(root: Path, config: SiteConfig, options: BuildOptions) -> tuple:
+    """Everything a build reads, by name, size and mtime (no file is read but digest.toml)."""
+    config_bytes = (root / "digest.toml").read_bytes()
+    return (
+        __version__,
+        hashlib.blake2b(config_bytes, digest_size=16).hexdigest(),
+        repr(config),
+        (options.drafts, options.future, options.base_url, str(output_dir(root, config, options).resolve())),
+        tuple((str(d), tuple(scan(d))) for d in template_dirs(root, config)),
+        tuple(scan(root / config.content_dir, ".md")),
+        tuple(scan(root / config.static_dir)),
+    )
+
+
+def newest_mtime(inputs: tuple) -> int:
+    """The newest mtime among the files of a manifest."""
+    newest = 0
+    for group in (inputs[5], inputs[6], *(files for _, files in inputs[4])):
+        for _, mtime, _size in group:
+            newest = max(newest, mtime)
+    return newest
+
+
+def up_to_date(root: Path, config: SiteConfig, options: BuildOptions, now: datetime,
+               inputs: tuple | None = None) -> Manifest | None:
+    """The last build's manifest when nothing it depends on changed (and no future story came due)."""
+    if not options.use_cache:
+        return None
+    out = output_dir(root, config, options)
+    last = load_manifest(cache_file(root, out))
+    inputs = inputs if inputs is not None else input_manifest(root, config, options)
+    now_ns = int(now.timestamp() * 1_000_000_000)
+    if (last.inputs == inputs and now_ns < last.not_before_ns and out.is_dir()
+            and newest_mtime(inputs) < last.saved_ns - RACY_NS):
+        return last
+    return None
