@@ -5,11 +5,13 @@ authors, topics and tags, its language, display metadata and filters. `index_sit
 (an edge: files and a subprocess) builds the Pagefind bundle into `out_dir/pagefind/`.
 
 How the records reach Pagefind: each record becomes a minimal HTML document (just the indexed text
-with `data-pagefind-*` attributes, in its own language) in a temporary folder, indexed with one
-`PagefindIndex.add_directory` call of Pagefind's Python API, then written and synced into
-`out_dir/pagefind/` so that only changed files are rewritten. Feeding records one by one with
-`add_custom_record` is correct too but costs ~0.1 s per record (the Python service polls its pipe
-every 100 ms and reads one response per poll: 1,000 stories ~ 100 s); see bench/SEARCH.md.
+with `data-pagefind-*` attributes, in its own language) in a temporary folder, indexed by the
+Pagefind binary of the `pagefind` wheel (`python -m pagefind --site ... --output-path ...`), then
+synced into `out_dir/pagefind/` so that only changed files are rewritten. Pagefind's Python API was
+measured and rejected (bench/SEARCH.md): `add_custom_record` costs ~0.1 s per record (its service
+polls the pipe every 100 ms and reads one response per poll: 1,000 stories ~ 110 s), and with
+`add_directory` its context manager returned before every file was written (a 0-byte
+pagefind-component-ui.js in 2 of 8 runs); the CLI finishes writing before it exits.
 
 Languages: Pagefind keeps one index per language (Chinese and Japanese are segmented into words by
 Pagefind's extended build) and a page searches the index of its own `<html lang>`; the search page
@@ -22,6 +24,7 @@ import asyncio
 import html
 import json
 import re
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +153,8 @@ def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool 
     reproducible (see `record_document`).
     """
     records = list(records)
+    if not records:  # Pagefind refuses a site without pages; the search page says the index is empty
+        return write_site(out_dir / BUNDLE_DIR, {})
     with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
         docs, bundle = Path(tmp) / "docs", Path(tmp) / "bundle"
         seen: set[str] = set()
@@ -162,13 +167,7 @@ def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool 
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(record_document(record, filters), encoding="utf-8")
         docs.mkdir(exist_ok=True)
-        try:
-            asyncio.run(_run_pagefind(docs, bundle))
-        except FileNotFoundError as exc:
-            raise DigestError(Problem("pagefind", None, f"Pagefind is not installed ({exc}); "
-                                                        "pip install 'pagefind[extended]'")) from None
-        except Exception as exc:  # Pagefind's service reports its failures as plain Exceptions
-            raise DigestError(Problem("pagefind", None, f"search index failed: {exc}")) from exc
+        _run_pagefind(docs, bundle)
         files = {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
     if ENTRY in files:
         files[ENTRY] = _canonical_json(files[ENTRY])
@@ -182,14 +181,18 @@ def _canonical_json(data: bytes) -> bytes:
     return json.dumps(json.loads(data), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-async def _run_pagefind(docs: Path, bundle: Path) -> None:
-    from pagefind.index import IndexConfig, PagefindIndex
+def _run_pagefind(docs: Path, bundle: Path) -> None:
+    """Index the record documents in `docs` into `bundle` with the Pagefind binary (offline)."""
+    from pagefind.service import get_executable
 
-    config = IndexConfig(output_path=str(bundle), write_playground=False)
-    async with PagefindIndex(config) as index:
-        result = await index.add_directory(str(docs))
-        if result.get("page_count", 0) == 0 and any(docs.rglob("*.html")):
-            raise RuntimeError("no pages indexed")
+    binary = get_executable()
+    if binary is None:
+        raise DigestError(Problem("pagefind", None, "Pagefind is not installed: pip install 'pagefind[extended]'"))
+    command = [str(binary), "--site", str(docs), "--output-path", str(bundle), "--silent"]
+    result = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
+        raise DigestError(Problem("pagefind", None, "search index failed: " + " / ".join(detail)))
 
 
 def index_records_one_by_one(out_dir: Path, records: Iterable[SearchRecord]) -> None:
