@@ -21,6 +21,7 @@ Pagefind's extended build) and a page searches the index of its own `<html lang>
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import json
 import re
@@ -37,6 +38,7 @@ from digest.views import SiteViews, StoryView
 
 BUNDLE_DIR = "pagefind"
 ENTRY = "pagefind-entry.json"
+STAMP = "digest-index.sha256"  # hash of the indexed documents: an unchanged site is not re-indexed
 
 
 @dataclass(frozen=True)
@@ -155,25 +157,51 @@ def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool 
     records = list(records)
     if not records:  # Pagefind refuses a site without pages; the search page says the index is empty
         return write_site(out_dir / BUNDLE_DIR, {})
+    documents: dict[str, str] = {}
+    for record in records:
+        name = urls.file_for(record.url.lstrip("/"))
+        if name in documents:
+            raise DigestError(Problem(record.url, None, "two search records with one URL"))
+        documents[name] = record_document(record, filters)
+    stamp = _stamp(documents)
+    bundle_dir = out_dir / BUNDLE_DIR
+    if _read(bundle_dir / STAMP) == stamp and (bundle_dir / ENTRY).is_file():
+        unchanged = sum(1 for p in bundle_dir.rglob("*") if p.is_file())
+        return WriteReport(written=0, unchanged=unchanged, removed=0)  # same text: the bundle is current
     with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
         docs, bundle = Path(tmp) / "docs", Path(tmp) / "bundle"
-        seen: set[str] = set()
-        for record in records:
-            name = urls.file_for(record.url.lstrip("/"))
-            if name in seen:
-                raise DigestError(Problem(record.url, None, "two search records with one URL"))
-            seen.add(name)
+        for name, document in documents.items():
             path = docs / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(record_document(record, filters), encoding="utf-8")
-        docs.mkdir(exist_ok=True)
+            path.write_text(document, encoding="utf-8")
         _run_pagefind(docs, bundle)
         files = {p.relative_to(bundle).as_posix(): p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file()}
-    if ENTRY in files:
-        files[ENTRY] = _canonical_json(files[ENTRY])
-    if not files:
-        raise DigestError(Problem("pagefind", None, "search index failed: Pagefind wrote no files"))
-    return write_site(out_dir / BUNDLE_DIR, files)
+    if ENTRY not in files:
+        raise DigestError(Problem("pagefind", None, f"search index failed: Pagefind wrote no {ENTRY}"))
+    files[ENTRY] = _canonical_json(files[ENTRY])
+    files[STAMP] = stamp.encode("ascii")
+    return write_site(bundle_dir, files)
+
+
+def _stamp(documents: Mapping[str, str]) -> str:
+    """A hash of everything that decides the bundle's bytes: the documents and Pagefind's version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pagefind_version = version("pagefind")
+    except PackageNotFoundError:
+        pagefind_version = "unknown"
+    digest = hashlib.sha256(f"pagefind {pagefind_version}\n".encode())
+    for name in sorted(documents):
+        digest.update(name.encode("utf-8") + b"\0" + documents[name].encode("utf-8") + b"\0")
+    return digest.hexdigest() + "\n"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
 
 
 def _canonical_json(data: bytes) -> bytes:

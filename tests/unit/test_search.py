@@ -108,9 +108,12 @@ def test_bundle_is_deterministic_and_rewrites_nothing_unchanged(tmp_path):
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "pagefind").rglob("*") if p.is_file()}
 
     assert files(first) == files(second)
+    unchanged = index_site(first, records)  # same documents: Pagefind is not run again
+    assert unchanged.written == 0 and unchanged.unchanged == len(files(first))
     (first / "pagefind" / "stale.pf_fragment").write_bytes(b"old")
+    (first / "pagefind" / "digest-index.sha256").write_text("other\n")
     report = index_site(first, records)
-    assert (report.written, report.removed) == (0, 1)
+    assert (report.written, report.removed) == (1, 1)  # the stamp rewritten, the stale file removed
 
 
 @pytest.fixture(scope="module")
