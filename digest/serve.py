@@ -232,6 +232,7 @@ class _State:
         self._cond = threading.Condition()
         self._building = False
         self._readers = 0
+        self.closing = False
         self.instance = uuid.uuid4().hex[:8]
         self.generation = 0
         self.problems: tuple[str, ...] = ()
@@ -244,7 +245,7 @@ class _State:
     def reading(self, timeout: float) -> Iterator[tuple[str, tuple[str, ...]]]:
         """Wait for any rebuild to finish, then hold the site stable while reading it."""
         with self._cond:
-            self._cond.wait_for(lambda: not self._building, timeout=timeout)
+            self._cond.wait_for(lambda: not self._building or self.closing, timeout=timeout)
             self._readers += 1
             snapshot = (self.site, self.problems)
         try:
@@ -267,6 +268,12 @@ class _State:
             with self._cond:
                 self._building = False
                 self._cond.notify_all()
+
+    def close(self) -> None:
+        """Release every waiting request (the server is stopping)."""
+        with self._cond:
+            self.closing = True
+            self._cond.notify_all()
 
     def snapshot(self) -> tuple[str, tuple[str, ...]]:
         with self._cond:
@@ -389,6 +396,11 @@ class PreviewServer:
         return self._state.snapshot()[1]
 
     @property
+    def busy(self) -> bool:
+        """True while a rebuild runs."""
+        return self._rebuild_lock.locked()
+
+    @property
     def open_pages(self) -> int:
         """How many pages are listening for reloads right now."""
         return len(self._clients)
@@ -435,6 +447,7 @@ class PreviewServer:
     def close(self) -> None:
         """Stop serving: end the event streams, stop the loop, join every thread, close the socket."""
         self._closing.set()
+        self._state.close()
         self._clients.send(None)
         if self._thread is not None:
             self.httpd.shutdown()
@@ -475,6 +488,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, LIVE_SCRIPT.encode(), content_type(SCRIPT_PATH), head)
             return
         with preview._state.reading(preview._wait_timeout) as (site, problems):
+            if preview._closing.is_set():
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"the preview server is stopping\n",
+                           content_type("x.txt"), head)
+                return
             target = locate(self.path, preview.root, preview.base_path)
             if target.status == HTTPStatus.OK and target.file is not None:
                 status, file = HTTPStatus.OK, target.file

@@ -146,8 +146,13 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _log("")
     finally:
-        watcher.stop()
-        server.close()
         signal.signal(signal.SIGTERM, previous)
+        try:
+            if server.busy:
+                _log("stopping after the running build (Ctrl-C again to stop at once)")
+            watcher.stop()
+        except KeyboardInterrupt:
+            _log("stopping without waiting for the build (the preview may be incomplete)")
+        server.close()
         _log("stopped")
     return 0

@@ -603,3 +603,28 @@ def test_cli_a_broken_config_at_start_is_shown_not_fatal(tmp_path: Path) -> None
         assert OVERLAY_ID not in serve.get("/")[1]
     finally:
         assert serve.stop() == 0
+
+
+def test_close_during_a_rebuild_releases_waiting_requests(site: Path) -> None:
+    release = threading.Event()
+
+    def stuck_rebuild(changes: frozenset) -> None:
+        release.wait(10)
+
+    srv = PreviewServer(site, rebuild=stuck_rebuild, port=0, log=Recorder()).start()
+    builder = threading.Thread(target=srv.rebuild)
+    builder.start()
+    while not srv.busy:
+        time.sleep(0.01)
+    result: dict[str, int] = {}
+    waiter = threading.Thread(target=lambda: result.setdefault("status", request(srv, "/")[0]))
+    waiter.start()
+    time.sleep(0.3)
+    assert "status" not in result  # waiting for the build
+    t0 = time.perf_counter()
+    srv.close()
+    assert time.perf_counter() - t0 < 3
+    waiter.join(5)
+    assert result["status"] == 503
+    release.set()
+    builder.join(5)
