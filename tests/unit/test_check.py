@@ -66,6 +66,7 @@ def test_clean_site_exits_0(tmp_path):
     result = run_check(make_site(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "no problems" in result.stdout
+    assert not list((tmp_path / ".digest").rglob("*.pickle"))  # the throw-away build leaves no cache behind
 
 
 def test_each_problem_is_reported_as_page_to_target(tmp_path):
