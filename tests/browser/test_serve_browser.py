@@ -127,8 +127,7 @@ def _make_site(root: Path) -> None:
     (root / "content" / "stories").mkdir(parents=True)
     (root / "content" / "topics").mkdir(parents=True)
     (root / "templates").mkdir()
-    (root / "digest.toml").write_text('title = "Browser Digest"\nbase_url = "https://example.org/news/"\n'
-                                      "[related]\nenabled = false\n")
+    (root / "digest.toml").write_text('title = "Browser Digest"\nbase_url = "https://example.org/news/"\n')
     (root / "content" / "topics" / "asia.md").write_text("---\ntitle: Asia\n---\nStories about Asia.\n")
     (root / "content" / "stories" / "alpha.md").write_text(
         STORY.format(title="Alpha story", day=1, body="The original paragraph of alpha."))
