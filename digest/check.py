@@ -246,7 +246,9 @@ def resolve(base_url: str, page_file: str, href: str, files: frozenset[str]) -> 
         if parts.netloc != (base.netloc or urlsplit(PLACEHOLDER_ORIGIN).netloc):
             return _Resolved(internal=False, absolute=urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")))
         path, fragment = unquote(parts.path), unquote(parts.fragment)
-    if not (path if path.endswith("/") else path + "/").startswith(base_path):
+        if "://" in href and not _under(path, base_path):  # our host, another site's path: external
+            return _Resolved(internal=False, absolute=urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, "")))
+    if not _under(path, base_path):
         return _Resolved(internal=True, error=f"outside the site's path {base_path}")
     rel = path[len(base_path):] if len(path) >= len(base_path) else ""
     if rel == "" or rel.endswith("/"):
@@ -260,6 +262,10 @@ def resolve(base_url: str, page_file: str, href: str, files: frozenset[str]) -> 
     if target not in files:
         return _Resolved(internal=True, error="no such page" if target.endswith(".html") else "no such file")
     return _Resolved(internal=True, file=target, fragment=fragment)
+
+
+def _under(path: str, base_path: str) -> bool:
+    return (path if path.endswith("/") else path + "/").startswith(base_path)
 
 
 def _join_relative(page_path: str, href: str) -> tuple[str, str] | None:

@@ -111,6 +111,7 @@ def test_subpath_and_root_relative_links():
     assert resolve(base, "stories/a/index.html", "/assets/style.css", files).error.startswith("outside")
     assert resolve(base, "stories/a/index.html", "https://example.org/digest/", files).file == "index.html"
     assert not resolve(base, "index.html", "https://elsewhere.org/x", files).internal
+    assert not resolve(base, "index.html", "https://example.org/news/x", files).internal  # same host, not our path
     assert resolve(base, "index.html", "mailto:someone@example.org", files) is None
 
 
