@@ -17,7 +17,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from digest.errors import Problem, TemplateError
