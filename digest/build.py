@@ -26,7 +26,8 @@ from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import WriteReport, write_site
-from digest.render import menu_items, page_specs, render_pages
+from digest.parallel import render_all
+from digest.render import menu_items, page_specs
 from digest.urls import file_for
 from digest.views import build_views
 
@@ -103,7 +104,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     stale = [spec for spec in specs
              if cache.fingerprints.get(file_for(spec.url)) != fingerprints[file_for(spec.url)]
              or not (out_dir / file_for(spec.url)).is_file()]
-    files = render_pages(config, views, stale, dirs)
+    files = render_all(config, views, stale, dirs, parallel=options.parallel)
     assets = static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)])
     files.update(assets)
     files.update(related_files)

@@ -25,6 +25,7 @@ class BuildOptions:
     base_url: str | None = None  # overrides digest.toml
     out_dir: Path | None = None  # overrides [paths] output
     use_cache: bool = True  # False: a clean build that ignores (and then replaces) the cache
+    parallel: bool = True  # render on every core (forked processes) when there are many pages
 
 
 def theme_dir() -> Path:

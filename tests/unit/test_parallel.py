@@ -1,0 +1,47 @@
+"""Parallel rendering gives byte for byte the output of a single-process build."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from digest import parallel
+from digest.build import build_site
+from digest.inputs import BuildOptions
+from tests.golden.regenerate import SITE
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_parallel_equals_serial(tmp_path: Path, monkeypatch) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "parallel", use_cache=False), now=NOW)
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
+    parallel_files, serial_files = _files(tmp_path / "parallel"), _files(tmp_path / "serial")
+    assert len(serial_files) > 20
+    assert parallel_files == serial_files
+
+
+def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    from digest.errors import TemplateError
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    (site / "templates").mkdir()
+    (site / "templates" / "story.html").write_text("{{ entry.nothing_here }}\n", encoding="utf-8")
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    with pytest.raises(TemplateError) as info:
+        build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
+    assert [p.line for p in info.value.problems] == [1]
+    assert info.value.problems[0].path.endswith("templates/story.html")
