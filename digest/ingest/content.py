@@ -38,6 +38,7 @@ def split_credit(text: str) -> tuple[str | None, str | None]:
     return text or None, None
 
 
+import os
 _SKIP_IMAGE = re.compile(r"logo|icon|avatar|sprite|pixel|spacer|badge|banner|advert|\bads?\b|emoji|gravatar|"
                          r"placeholder|blank\.gif|loading|share|social|button|tracking", re.I)
 _BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote")
@@ -86,15 +87,16 @@ def collect_figures(tree, base_url: str | None) -> list[FigureRef]:
     """
     out: list[FigureRef] = []
     seen: set[str] = set()
-    anchor: str | None = None
+    in_figure: set = set()
+    anchor = None
     for el in tree.iter(*_BLOCK_TAGS, "figure", "img"):
         tag = el.tag
         if tag in _BLOCK_TAGS:
-            text = _norm(el.text_content())
-            if text and not any(a.tag == "figure" for a in el.iterancestors()):
-                anchor = text
+            if el not in in_figure:
+                anchor = el
             continue
         if tag == "figure":
+            in_figure.update(el.iter())
             imgs = list(el.iter("img"))
             if not imgs:
                 continue
@@ -102,7 +104,7 @@ def collect_figures(tree, base_url: str | None) -> list[FigureRef]:
             cap_el = el.find(".//figcaption")
             caption, credit = _caption_of(cap_el) if cap_el is not None else (None, None)
         else:
-            if any(a.tag in ("figure", "a", "header", "nav", "aside", "footer") for a in el.iterancestors()):
+            if el in in_figure or any(a.tag in ("a", "header", "nav", "aside", "footer") for a in el.iterancestors()):
                 continue
             img = el
             caption = credit = None
@@ -114,7 +116,7 @@ def collect_figures(tree, base_url: str | None) -> list[FigureRef]:
             continue
         seen.add(src)
         out.append(FigureRef(src=src, alt=_ws(img.get("alt")) or None, caption=caption, credit=credit,
-                             anchor=anchor))
+                             anchor=_norm(anchor.text_content()) if anchor is not None else None))
     return out
 
 
@@ -153,18 +155,39 @@ def insert_figures(body, figures: list[FigureRef]) -> None:
         last_for_anchor[id(target)] = node
 
 
-def main_content(tree, url: str | None, *, precision: bool = False):
+RETRY_BELOW_CHARS = int(os.environ.get("DIGEST_RETRY", "1500"))
+
+
+def main_content(tree, url: str | None = None, *, reparse=None):
     """The article part of a parsed page as a simplified HTML element, or None if none is found.
 
-    Changes `tree` (the extractor prunes it): read metadata and figures from it first.
+    trafilatura runs in its fast mode (its own rules only); when that finds little text, and
+    `reparse` can give a fresh tree, the full cascade (with its readability and jusText
+    comparisons) runs as well and the longer result is kept. Changes `tree` (the extractor
+    prunes it): read metadata and figures from it first.
     """
+    first = _extract(tree, fast=True)
+    size = _size(first)
+    if size >= RETRY_BELOW_CHARS or reparse is None:
+        return first
+    second = _extract(reparse(), fast=False)
+    return second if _size(second) > size else first
+
+
+def _size(root) -> int:
+    return 0 if root is None else len(" ".join("".join(root.itertext()).split()))
+
+
+def _extract(tree, fast: bool):
     from trafilatura import bare_extraction
     from trafilatura.htmlprocessing import convert_to_html
 
+    if tree is None:
+        return None
+    # no URL: links stay as written (tomarkdown makes them absolute), which spares a costly pass
     doc = bare_extraction(
-        tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
-        include_images=False, include_links=True, include_formatting=True,
-        favor_precision=precision,
+        tree, url=None, with_metadata=False, include_comments=False, include_tables=True,
+        include_images=False, include_links=True, include_formatting=True, fast=fast,
     )
     if doc is None or doc.body is None:
         return None

@@ -29,7 +29,7 @@ def parse_html(text: str):
     """Parse page text into an lxml tree (lenient: truncated or broken markup is repaired)."""
     from trafilatura.utils import load_html
 
-    return load_html(_CONTROL.sub("", text))
+    return load_html(text)  # it drops characters XML cannot hold
 
 
 def _to_text(html: bytes | str, where: str) -> str:
@@ -127,7 +127,7 @@ def extract_html(html: bytes | str, url: str | None = None, where: str | None = 
     captions = figure_captions(figures)
     meta = extract_metadata(tree, url, captions)
     base = url or meta.source_url
-    root = main_content(tree, url)
+    root = main_content(tree, url, reparse=lambda: parse_html(text))
     if root is None:
         raise _fail(where, "no article found on the page")
     body_el = root.find("body")

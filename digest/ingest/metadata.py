@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from digest.ingest import jsonld
 from digest.ingest.dates import date_from_url, parse_machine_date, parse_text_date
 from digest.ingest.extracted import ExtractedImage
@@ -48,65 +50,53 @@ def _klass(el) -> str:
     return ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
 
 
+_LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_XP_META = etree.XPath("//meta")
+_XP_ITEMPROP = etree.XPath("//*[@itemprop and not(self::meta)]")
+_XP_LD = etree.XPath("//script[contains(" + _LOWER.format("@type") + ", 'ld+json')]/text()")
+_XP_TITLE = etree.XPath("//title")
+_XP_H1 = etree.XPath("//h1")
+_XP_TIME = etree.XPath("//time")
+_XP_CANONICAL = etree.XPath("//link[contains(concat(' ', " + _LOWER.format("@rel") + ", ' '), ' canonical ')]/@href")
+_XP_BASE = etree.XPath("//base/@href")
+_XP_REL_AUTHOR = etree.XPath("//a[contains(concat(' ', " + _LOWER.format("@rel") + ", ' '), ' author ')]")
+_XP_BYLINE = etree.XPath(
+    "//body//*[not(self::html or self::body or self::article or self::main or self::section "
+    "or self::script or self::style)]"
+    "[contains(" + _LOWER.format("concat(@class, ' ', @id)") + ", 'byline') or "
+    "(contains(" + _LOWER.format("concat(@class, ' ', @id)") + ", 'author') and not(contains("
+    + _LOWER.format("concat(@class, ' ', @id)") + ", 'authority')))]")
+
+
 class _Page:
     """Indexes of one parsed page, built in a single pass over the tree."""
 
     def __init__(self, tree, url: str | None) -> None:
         self.tree = tree
         self.url = url
-        self.meta: dict[str, list[str]] = {}
-        self.ld_texts: list[str] = []
-        self.h1: list[str] = []
-        self.times: list = []
-        self.itemprops: dict[str, list] = {}
-        self.canonical: str | None = None
-        self.author_links: list[str] = []
-        self.bylines: list = []
-        self.title_tag: str | None = None
         self.base = url
-        for el in tree.iter():
-            tag = el.tag
-            if not isinstance(tag, str):
-                continue
-            tag = tag.lower()
-            if tag == "meta":
-                key = (el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or "")
-                content = el.get("content")
-                if key and content is not None and content.strip():
-                    self.meta.setdefault(key.strip().lower(), []).append(content.strip())
-                if el.get("itemprop"):
-                    self.itemprops.setdefault(el.get("itemprop").lower(), []).append(el)
-                continue
-            if tag == "script":
-                if "ld+json" in (el.get("type") or "").lower() and el.text:
-                    self.ld_texts.append(el.text)
-                continue
-            if tag == "title" and self.title_tag is None:
-                self.title_tag = _text(el)
-            elif tag == "h1" and len(self.h1) < 8:
-                t = _text(el)
-                if t:
-                    self.h1.append(t)
-            elif tag == "time":
-                self.times.append(el)
-            elif tag == "link":
-                rel = (el.get("rel") or "").lower().split()
-                if "canonical" in rel and self.canonical is None and el.get("href"):
-                    self.canonical = el.get("href")
-            elif tag == "base" and el.get("href") and url:
-                self.base = safe_url(el.get("href"), url) or url
-            if tag == "a" and "author" in (el.get("rel") or "").lower().split():
-                t = _text(el)
-                if t:
-                    self.author_links.append(t)
-            prop = el.get("itemprop")
-            if prop:
-                for p in prop.lower().split():
-                    self.itemprops.setdefault(p, []).append(el)
-            if tag not in ("html", "body", "article", "main", "section") and len(self.bylines) < 20:
-                k = _klass(el)
-                if ("byline" in k or "author" in k) and "authority" not in k:
-                    self.bylines.append(el)
+        self.meta: dict[str, list[str]] = {}
+        self.itemprops: dict[str, list] = {}
+        for el in _XP_META(tree):
+            key = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or ""
+            content = el.get("content")
+            if key and content is not None and content.strip():
+                self.meta.setdefault(key.strip().lower(), []).append(content.strip())
+        for el in _XP_ITEMPROP(tree):
+            for p in el.get("itemprop").lower().split():
+                self.itemprops.setdefault(p, []).append(el)
+        self.ld_texts: list[str] = [t for t in _XP_LD(tree) if isinstance(t, str)]
+        titles = _XP_TITLE(tree)
+        self.title_tag: str | None = _text(titles[0]) if titles else None
+        self.h1: list[str] = [t for t in (_text(h) for h in _XP_H1(tree)[:8]) if t]
+        self.times: list = _XP_TIME(tree)
+        canon = _XP_CANONICAL(tree)
+        self.canonical: str | None = canon[0] if canon else None
+        bases = _XP_BASE(tree)
+        if bases and url:
+            self.base = safe_url(bases[0], url) or url
+        self.author_links: list[str] = [t for t in (_text(a) for a in _XP_REL_AUTHOR(tree)[:5]) if t]
+        self.bylines: list = _XP_BYLINE(tree)[:20]
 
     def get(self, *keys: str) -> str | None:
         for key in keys:
@@ -298,48 +288,130 @@ def _attr_date(el) -> str | None:
     return parse_text_date(_text(el)[:200])
 
 
-def _pick_date(page: _Page, ld: _LD) -> str | None:
+_XP_DATEISH = etree.XPath(
+    "//body//*[self::span or self::div or self::p or self::li or self::small or self::time]"
+    "[contains(" + _LOWER.format("concat(@class, ' ', @id)") + ", 'date') or contains("
+    + _LOWER.format("concat(@class, ' ', @id)") + ", 'publish') or contains("
+    + _LOWER.format("concat(@class, ' ', @id)") + ", 'posted') or contains("
+    + _LOWER.format("concat(@class, ' ', @id)") + ", 'meta')]"
+    "[not(contains(" + _LOWER.format("concat(@class, ' ', @id)") + ", 'update'))]")
+
+_XP_BODY_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+
+STRONG, WEAK = 2, 1
+
+
+def _structured_date(page: _Page, ld: _LD) -> tuple[str | None, int]:
+    """The publication date from machine-readable sources, and how much to trust it."""
+    og = None
+    for key in _DATE_META[:6]:
+        for value in page.meta.get(key, ()):
+            og = og or parse_machine_date(value)
     d = parse_machine_date(ld.published)
     if d:
-        return d
+        # an OpenGraph date a few days later is the page's own (re)publication: people see that one
+        if og and og[:10] != d[:10] and og[:10] > d[:10]:
+            return og, STRONG
+        return d, STRONG
     for key in _DATE_META:
         for value in page.meta.get(key, ()):
             d = parse_machine_date(value)
             if d:
-                return d
+                return d, STRONG
     for el in page.itemprops.get("datepublished", []) + page.itemprops.get("datecreated", []):
         d = _attr_date(el)
         if d:
-            return d
+            return d, STRONG
     # <time pubdate> or a <time> whose class says it is the publication date
     times = page.times
     for el in times:
-        k = _klass(el) + " " + _klass(el.getparent()) if el.getparent() is not None else _klass(el)
+        parent = el.getparent()
+        k = _klass(el) + " " + (_klass(parent) if parent is not None else "")
         if el.get("pubdate") is not None or "publish" in k or "posted" in k or "created" in k:
             d = _attr_date(el)
             if d:
-                return d
-    for el in times:
+                return d, STRONG
+    d = date_from_url(page.url)
+    if d:
+        return d, STRONG
+    for el in times[:1]:
         if "modif" in _klass(el) or "update" in _klass(el):
             continue
         d = _attr_date(el)
         if d:
-            return d
-    d = date_from_url(page.url)
+            return d, WEAK
+    return None, 0
+
+
+def _pick_date(page: _Page, ld: _LD) -> str | None:
+    d, strength = _structured_date(page, ld)
+    if strength == STRONG:
+        if d and _utc_near_midnight(d):
+            # a UTC instant near midnight: the page's own day may be the one before or after
+            local = _htmldate(page)
+            if local and local != d[:10] and abs((_day(local) - _day(d)).days) == 1:
+                return local
+        return d
+    # a labelled dateline in the text ("Published on ...", "Erschienen am ...")
+    found = _dateline(page)
+    if found:
+        return found
+    # no trustworthy markup: htmldate's whole-page heuristics (bylines, text, URL patterns)
+    found = _htmldate(page)
+    if found:
+        return found
     if d:
         return d
-    # a dateline near the byline or in a "date" element
     for el in page.bylines:
         d = parse_text_date(_text(el)[:300])
         if d:
             return d
-    for el in page.tree.iter("span", "div", "p", "li", "small"):
-        k = _klass(el)
-        if ("date" in k or "time" in k or "publish" in k or "posted" in k or "meta" in k) and "update" not in k:
-            d = parse_text_date(_text(el)[:200])
-            if d:
-                return d
+    for el in _XP_DATEISH(page.tree)[:30]:
+        d = parse_text_date(_text(el)[:200])
+        if d:
+            return d
     return None
+
+
+_DATELINE = re.compile(
+    r"(?<![^\W\d])(?:published|posted|first published|erschienen|ver(?:ö|oe)ffentlicht|publiziert|erstellt|"
+    r"publicado|publicada|publié|publiée|pubblicato|gepubliceerd|datum|date)\b"
+    r"(?:\s+(?:on|am|le|el|em|il|op|at))?\s*:?\s*(\d.{5,20}|[^\W\d]{3,12}\.?,?\s.{4,16})", re.I)
+
+
+def _dateline(page: _Page) -> str | None:
+    body = page.tree.find("body")
+    if body is None:
+        return None
+    text = re.sub(r"\s+", " ", "".join(t for t in _XP_BODY_TEXT(body) if isinstance(t, str))[:200_000])
+    for m in _DATELINE.finditer(text):
+        d = parse_text_date(m.group(1))
+        if d:
+            return d
+    return None
+
+
+def _day(iso: str):
+    from datetime import date as _date
+
+    return _date.fromisoformat(iso[:10])
+
+
+def _utc_near_midnight(iso: str) -> bool:
+    m = re.search(r"T(\d{2}):\d{2}:\d{2}(?:Z|\+00:00)$", iso)
+    return bool(m) and (int(m.group(1)) >= 21 or int(m.group(1)) < 4)
+
+
+def _htmldate(page: _Page) -> str | None:
+    try:
+        from htmldate import find_date
+    except ImportError:  # pragma: no cover - htmldate comes with trafilatura
+        return None
+    try:
+        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
+    except (ValueError, TypeError):
+        return None
+    return parse_machine_date(found) if found else None
 
 
 def _pick_updated(page: _Page, ld: _LD) -> str | None:

@@ -79,6 +79,7 @@ _LINK_CLOSE = re.compile(r"\](?=[(\[:])")  # "](" "][" "]:" would make a link or
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 _TILDES = re.compile(r"~(?=~)|(?<=~)~")
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_ANY_SPECIAL = re.compile(r"[\\`*_\]<~&{}]")
 _TEMPLATE_PAIR = re.compile(r"\{[{%#]|[}%#]\}")
 
 
@@ -98,6 +99,8 @@ def escape_markdown_text(text: str) -> str:
     Only what could start markup is escaped: emphasis markers that could pair up, "](" of a
     link, "<" of a tag, entity references, template delimiters; line starts separately.
     """
+    if not _ANY_SPECIAL.search(text):
+        return text
     text = _BACKSLASH_OR_TICK.sub(r"\\\1", text)
     text = _STAR.sub(r"\\*", text)
     text = _UNDERSCORE.sub(r"\\_", text)
