@@ -148,7 +148,7 @@ def insert_figures(body, figures: list[FigureRef]) -> None:
         if fig.alt:
             img.set("alt", fig.alt)
         if fig.caption or fig.credit:
-            SubElement(node, "figcaption").text = " ".join(x for x in (fig.caption, fig.credit) if x)
+            SubElement(node, "figcaption").text = " — ".join(x for x in (fig.caption, fig.credit) if x)
         node.tail = after.tail
         after.tail = None
         after.addnext(node)

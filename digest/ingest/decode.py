@@ -102,16 +102,27 @@ def looks_binary(data: bytes) -> bool:
     return controls > len(sample) * 0.05
 
 
+# Undeclared non-UTF-8 text is read as windows-1252 (the WHATWG default for Western locales);
+# a statistical guess is trusted only for scripts cp1252 cannot be, and on enough evidence.
+_TRUSTED_GUESSES = frozenset({
+    "cp932", "shift_jis", "euc_jp", "iso2022_jp", "gb18030", "gb2312", "gbk", "big5", "big5hkscs",
+    "euc_kr", "cp949", "cp1251", "koi8_r", "koi8_u", "cp866", "iso8859_5", "mac_cyrillic",
+    "cp1253", "iso8859_7", "cp1255", "iso8859_8", "cp1256", "iso8859_6", "cp874", "tis_620",
+})
+
+
 def _sniff(data: bytes) -> str:
     """Guess the encoding of undeclared, non-UTF-8 bytes."""
+    sample = data[:200_000]
+    if sum(1 for b in sample if b > 0x7F) < 16:
+        return "cp1252"
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - charset-normalizer comes with trafilatura
         return "cp1252"
-    best = from_bytes(data[:200_000], cp_isolation=None).best()
-    if best is None or not best.encoding:
-        return "cp1252"
-    return normalise_encoding(best.encoding) or "cp1252"
+    best = from_bytes(sample).best()
+    enc = normalise_encoding(best.encoding) if best is not None and best.encoding else None
+    return enc if enc in _TRUSTED_GUESSES else "cp1252"
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> str:

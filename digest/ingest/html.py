@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from digest.errors import IngestError, Problem
 from digest.ingest.content import collect_figures, figure_captions, insert_figures, main_content
 from digest.ingest.decode import MAX_HTML_BYTES, decode_html, looks_binary
@@ -17,6 +19,7 @@ from digest.ingest.tomarkdown import Options, all_text, fragment_to_markdown
 __all__ = ["decode_html", "extract_html", "extract_for_eval", "parse_html", "MIN_ARTICLE_CHARS"]
 
 MIN_ARTICLE_CHARS = 80  # less text than this (outside links) is no article
+MAX_DEPTH = 1000  # deeper markup is hostile or broken; extraction time would grow with it
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -25,11 +28,45 @@ def _fail(where: str, message: str) -> IngestError:
     return IngestError(Problem(where, None, message))
 
 
-def parse_html(text: str):
-    """Parse page text into an lxml tree (lenient: truncated or broken markup is repaired)."""
-    from trafilatura.utils import load_html
+_PARSER = None
+_INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
-    return load_html(text)  # it drops characters XML cannot hold
+
+def parse_html(text: str):
+    """Parse page text into an lxml.html tree, or None.
+
+    Lenient: truncated or broken markup is repaired by libxml2, and deep nesting is allowed
+    (huge_tree) instead of being cut off; characters XML cannot hold are dropped.
+    """
+    global _PARSER
+    from lxml import html as lxml_html
+
+    if _PARSER is None:
+        _PARSER = lxml_html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True,
+                                       collect_ids=False, default_doctype=False, encoding="utf-8")
+    text = _INVALID_XML.sub("", text)
+    # an XML declaration would contradict the encoding the bytes are given in
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    try:
+        tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
+    except (ValueError, etree.ParserError):
+        return None
+    return tree
+
+
+def nesting_depth(tree) -> int:
+    """How deeply the elements of a tree nest (stops counting past MAX_DEPTH)."""
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(tree, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
 
 
 def _to_text(html: bytes | str, where: str) -> str:
@@ -123,6 +160,9 @@ def extract_html(html: bytes | str, url: str | None = None, where: str | None = 
     tree = parse_html(text)
     if tree is None or not len(tree):
         raise _fail(where, "not an HTML page (nothing could be parsed)")
+    depth = nesting_depth(tree)
+    if depth > MAX_DEPTH:
+        raise _fail(where, f"markup nested too deeply ({depth} levels; the limit is {MAX_DEPTH})")
     figures = collect_figures(tree, url)
     captions = figure_captions(figures)
     meta = extract_metadata(tree, url, captions)

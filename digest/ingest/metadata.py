@@ -359,7 +359,8 @@ def _pick_date(page: _Page, ld: _LD) -> str | None:
     # no trustworthy markup: htmldate's whole-page heuristics (bylines, text, URL patterns)
     found = _htmldate(page)
     if found:
-        return found
+        # same day as the page's <time>: keep that one, it has the time and zone
+        return d if d and d[:10] == found[:10] else found
     if d:
         return d
     for el in page.bylines:

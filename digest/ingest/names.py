@@ -51,6 +51,9 @@ def clean_authors(raw: list[str] | tuple[str, ...] | str | None,
         if not isinstance(item, str):
             continue
         text = re.sub(r"\s+", " ", item).strip()
+        # "Jane Doe | Reuters", "Jane Doe | Staff writer": what follows a bar is no author
+        if "|" in text and text.split("|")[0].strip():
+            text = text.split("|")[0]
         text = _NOISE.sub(" ", text)
         # "Jane Doe - 6 October 2020", "Jane Doe, Reuters": cut trailing dates/roles first
         text = re.split(r"\s+[-–—|·•]\s+|\s*\n", text)[0] if re.search(r"\d", text) else text

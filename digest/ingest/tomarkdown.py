@@ -106,7 +106,7 @@ def render_image(el, opts: Options, caption: str | None = None) -> str:
     alt = _ws(el.get("alt")).strip()
     known = opts.captions.get(src)
     if caption is None and known is not None:
-        caption = " ".join(x for x in (known.caption, known.credit) if x) or None
+        caption = " — ".join(x for x in (known.caption, known.credit) if x) or None
     caption = _ws(caption).strip() if caption else ""
     if caption and _ws(alt).casefold().strip(" .") == caption.casefold().strip(" ."):
         alt = ""
@@ -166,7 +166,9 @@ class _Renderer:
         buf: list[str] = [escape_markdown_text(_ws(el.text))]
         for child in el:
             tag = _tag(child)
-            if tag is not None and tag in BLOCKS and tag not in DROPPED:
+            if tag == "pre" and _tag(el) == "p" and "\n" not in all_text(child).strip():
+                buf.append(" " + _inline_code(_ws(all_text(child))) + " ")  # inline code in a paragraph
+            elif tag is not None and tag in BLOCKS and tag not in DROPPED:
                 _flush(buf, out)
                 out.extend(self.block(child, tag))
             else:
