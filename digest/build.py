@@ -13,11 +13,12 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
 from digest import __version__
+from digest import publish
 from digest import topics as topics_mod
 from digest.cache import BuildCache, Manifest, cache_file, load_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, template_dirs, up_to_date
@@ -105,20 +106,35 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
              if cache.fingerprints.get(file_for(spec.url)) != fingerprints[file_for(spec.url)]
              or not (out_dir / file_for(spec.url)).is_file()]
     files = render_all(config, views, stale, dirs, parallel=options.parallel)
-    assets = static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)])
-    files.update(assets)
-    files.update(related_files)
-    report = write_site(out_dir, files, expected=set(fingerprints) | set(assets) | set(related_files))
+    rendered = len(stale)
+    mtimes = _entry_mtimes(stories, records, now)
+    for job in publish.feed_files(config, views, now, mtimes, salt, stamps):
+        fingerprints[job.path] = job.fingerprint
+        if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
+            files[job.path] = job.make()
+            rendered += 1
+    extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
+    extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
+    extra.update(related_files)
+    files.update(extra)
+    report = write_site(out_dir, files, expected=set(fingerprints) | set(extra))
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
-    total = len(fingerprints) + len(assets) + len(related_files)
+    total = len(fingerprints) + len(extra)
     manifest = Manifest(version=__version__, inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
                         warnings=tuple(warnings), files=total)
     save_cache(cache_path, BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
                                       related_state=related_state))
-    return BuildResult(pages=total, report=report, rendered=len(stale),
+    return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings))
+
+
+def _entry_mtimes(stories: list[Story], records: dict, now: datetime) -> dict[str, datetime]:
+    """When undated stories without `ingested` entered the digest: their files' modification times,
+    clamped to the build's clock (so SOURCE_DATE_EPOCH makes them reproducible)."""
+    return {s.slug: min(datetime.fromtimestamp(records[s.path].key[0] // 1_000_000_000, tz=timezone.utc), now)
+            for s in stories if s.date is None and s.ingested is None}
 
 
 def _wall_ns() -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 from typing import Mapping, Sequence
@@ -28,7 +29,7 @@ from digest.views import SiteViews, StoryView
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FEED_SIZE = 50
-ET.register_namespace("", ATOM)
+
 
 
 def feed_url(kind: str = "", slug: str = "") -> str:
@@ -54,23 +55,42 @@ def entry_id(config: SiteConfig, url: str) -> str:
     return "urn:digest:" + (path or "index")
 
 
+@dataclass(frozen=True)
+class FeedJob:
+    """One feed to write: where, which stories, and its title."""
+
+    path: str  # site-relative file, e.g. topics/japan-aid/feed.xml
+    stories: tuple[StoryView, ...]
+    page: str  # the HTML page the feed belongs to
+    title: str
+    subtitle: str = ""
+
+
+def feed_jobs(config: SiteConfig, views: SiteViews, tags: bool = True) -> list[FeedJob]:
+    """Every feed of the site: the whole digest, each topic and (with `tags`) each tag."""
+    jobs = [FeedJob(feed_url(), views.stories, "", config.title, config.description)]
+    for topic in views.topics:
+        jobs.append(FeedJob(feed_url("topics", topic.slug), views.topic_stories.get(topic.slug, ()),
+                            urls.topic(topic.slug), f"{topic.title} · {config.title}", topic.description or ""))
+    if tags:
+        for tag in views.tags:
+            key = urls.tag_slug(tag.name)
+            jobs.append(FeedJob(feed_url("tags", key), views.tag_stories.get(key, ()), tag.url,
+                                f"{tag.name} · {config.title}"))
+    return jobs
+
+
+def render_feed(config: SiteConfig, job: FeedJob, now: datetime, mtimes: Mapping[str, datetime] | None = None,
+                limit: int = FEED_SIZE) -> bytes:
+    """One feed's bytes (`now` is used only for an empty feed's `updated`)."""
+    return _feed(config, job.stories, job.page, job.title, job.subtitle, now, mtimes or {}, limit)
+
+
 def render_feeds(config: SiteConfig, views: SiteViews, now: datetime,
                  mtimes: Mapping[str, datetime] | None = None, limit: int = FEED_SIZE,
                  tags: bool = True) -> dict[str, bytes]:
     """Every feed of the site as `{site-relative path: bytes}` (`now` is used only for an empty feed)."""
-    mtimes = mtimes or {}
-    out = {feed_url(): _feed(config, views.stories, "", config.title, config.description, now, mtimes, limit)}
-    for topic in views.topics:
-        out[feed_url("topics", topic.slug)] = _feed(
-            config, views.topic_stories.get(topic.slug, ()), urls.topic(topic.slug),
-            f"{topic.title} · {config.title}", topic.description or "", now, mtimes, limit)
-    if tags:
-        for tag in views.tags:
-            key = urls.tag_slug(tag.name)
-            out[feed_url("tags", key)] = _feed(
-                config, views.tag_stories.get(key, ()), tag.url, f"{tag.name} · {config.title}", "",
-                now, mtimes, limit)
-    return out
+    return {job.path: render_feed(config, job, now, mtimes, limit) for job in feed_jobs(config, views, tags)}
 
 
 def newest(stories: Sequence[StoryView], mtimes: Mapping[str, datetime], limit: int) -> list[StoryView]:
@@ -103,6 +123,7 @@ def _feed(config: SiteConfig, stories: Sequence[StoryView], page: str, title: st
     for view in chosen:
         feed.append(_entry(config, view, mtimes, now))
     ET.indent(feed, space="  ")
+    ET.register_namespace("", ATOM)  # the registry is global: claim the default prefix each time
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
 

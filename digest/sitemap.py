@@ -32,7 +32,6 @@ def render_sitemap(config: SiteConfig, entries: Iterable[tuple[str, datetime | N
             continue
         previous = latest.get(url)
         latest[url] = when if previous is None or (when is not None and when > previous) else previous
-    ET.register_namespace("", SITEMAP_NS)
     root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for url in sorted(latest):
         item = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
@@ -41,6 +40,7 @@ def render_sitemap(config: SiteConfig, entries: Iterable[tuple[str, datetime | N
         if when is not None:
             ET.SubElement(item, f"{{{SITEMAP_NS}}}lastmod").text = w3c_datetime(when)
     ET.indent(root, space="  ")
+    ET.register_namespace("", SITEMAP_NS)  # the registry is global: claim the default prefix each time
     sitemap = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
     return {"sitemap.xml": sitemap, "robots.txt": robots_txt(config).encode("utf-8")}
 

@@ -149,3 +149,16 @@ def test_entry_language(lang):
     data = render_feeds(CONFIG, views, NOW)["feed.xml"]
     assert f'xml:lang="{lang}"'.encode() in data
     assert parse(data).entries[0].title == "中国 ជំនួយ"
+
+
+def test_feeds_keep_the_atom_default_namespace_after_a_sitemap() -> None:
+    """ElementTree's namespace registry is global: a sitemap rendered first must not change feeds."""
+    from digest import feeds, sitemap
+    from digest.config import parse_config
+    from digest.views import build_views
+
+    config = parse_config('base_url = "https://example.org/"', "digest.toml")
+    views = build_views(config, [], [], [], {}, {}, {})
+    sitemap.render_sitemap(config, [("", None)])
+    feed = feeds.render_feeds(config, views, datetime(2026, 1, 1, tzinfo=timezone.utc))["feed.xml"]
+    assert b'<feed xmlns="http://www.w3.org/2005/Atom"' in feed and b"ns0:" not in feed

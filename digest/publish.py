@@ -1,0 +1,41 @@
+"""The files beside the pages: Atom feeds, the sitemap and robots.txt, each fingerprinted like a
+page so an incremental build rewrites only the feeds whose entries changed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Mapping, Sequence
+
+from digest import feeds, sitemap
+from digest.model import SiteConfig
+from digest.views import SiteViews
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One output file: its fingerprint and how to make its bytes."""
+
+    path: str
+    fingerprint: str
+    make: Callable[[], bytes]
+
+
+def feed_files(config: SiteConfig, views: SiteViews, now: datetime, mtimes: Mapping[str, datetime],
+               salt: str, stamps: Mapping[str, str]) -> list[FileJob]:
+    """A job per feed, fingerprinted by the stories it shows."""
+    jobs = []
+    for job in feeds.feed_jobs(config, views):
+        chosen = feeds.newest(job.stories, mtimes, feeds.FEED_SIZE)
+        parts = [salt, job.path, job.page, job.title, job.subtitle]
+        parts += [stamps[v.story.path] + "@" + str(mtimes.get(v.slug, "")) for v in chosen]
+        fingerprint = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+        jobs.append(FileJob(job.path, fingerprint, lambda job=job: feeds.render_feed(config, job, now, mtimes)))
+    return jobs
+
+
+def sitemap_files(config: SiteConfig, views: SiteViews, page_urls: Sequence[str],
+                  mtimes: Mapping[str, datetime]) -> dict[str, bytes]:
+    """sitemap.xml and robots.txt (cheap: made at every build)."""
+    return sitemap.render_sitemap(config, sitemap.sitemap_entries(views, page_urls, mtimes))
