@@ -6,7 +6,7 @@
 Stories come from bench/generate.py (seeded; ~900-word bodies, tags, dates over years; the
 generator's topics are used as the stories' topics). Reports wall and CPU time of
 `RelatedIndex(...)` (tokenising + the sparse similarity + candidate lists), of `result()`, of
-`RelatedIndex.update` after editing one story (a sentence with new words appended to its body),
+`RelatedIndex.update` after editing one story (a sentence with new words put before its body),
 and the process's peak resident memory. Generation time is not counted.
 """
 
@@ -71,7 +71,7 @@ def main() -> None:
     for e in range(args.edits):
         k = (e * 7919) % len(corpus)
         s = corpus[k]
-        corpus[k] = dataclasses.replace(s, body=s.body + f"\n\nCorrection {e}: the minister visited Zanzibar{e} port.")
+        corpus[k] = dataclasses.replace(s, body=f"Correction {e}: the minister visited Zanzibar{e} port.\n\n" + s.body)
         recomputed = timed(f"update after editing {s.slug}", lambda: index.update(corpus, topics))
         print(f"  rows recomputed: {len(recomputed)}")
 

@@ -32,7 +32,7 @@ equals a full `compute_related` (tests/unit/test_related.py proves it on random 
 
 from __future__ import annotations
 
-import math
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -46,9 +46,10 @@ import scipy.sparse as sp
 
 from digest.model import Story
 
-TITLE_WEIGHT = 3.0
-SUMMARY_WEIGHT = 1.0
+TITLE_WEIGHT = 3  # integers: a title word counts as TITLE_WEIGHT body words
+SUMMARY_WEIGHT = 1
 BODY_CHARS = 3000
+NAME_CHARS = 500  # names (for the "shares: ..." reasons) come from the title, summary and body start
 TOP_TERMS = 160
 TOPIC_WEIGHT = 0.08
 TAG_WEIGHT = 0.08
@@ -76,7 +77,7 @@ _STOP = frozenset(
 )
 _TOKEN = re.compile(r"\w\w+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_NAME = re.compile(r"\b(?:[A-Z][\w'’.-]*[\w])(?:\s+(?:of\s+the\s+|of\s+|de\s+|for\s+)?[A-Z][\w'’.-]*[\w])+|\b[A-Z]{2,}[a-z]?s?\b")
+_NAME = re.compile(r"[A-Z](?:[\w'’.-]*\w)?(?:\s+(?:of\s+the\s+|of\s+|de\s+|for\s+)?[A-Z](?:[\w'’.-]*\w)?)+|[A-Z]{2,}[a-z]?s?\b")
 _NAME_LEADS = frozenset("The A An In On At But And For Of To This That These Those It He She We They As By If When While After Before Since Mr Ms Mrs Dr".split())
 
 
@@ -121,29 +122,27 @@ def _fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 
-def _field_terms(text: str, weight: float, counts: dict[str, float]) -> None:
-    words = [w for w in _TOKEN.findall(_fold(text)) if w not in _STOP]
-    for term, n in Counter(words).items():
-        counts[term] = counts.get(term, 0.0) + weight * n
-    for term, n in Counter(map(" ".join, zip(words, words[1:]))).items():
-        counts[term] = counts.get(term, 0.0) + weight * n
+def _words(text: str) -> list[str]:
+    return [w for w in _TOKEN.findall(_fold(text)) if w not in _STOP]
 
 
-def story_terms(story: Story) -> dict[str, float]:
+def story_terms(story: Story) -> Counter[str]:
     """Weighted raw term counts (unigrams and bigrams) of a story's title, summary and body start."""
-    counts: dict[str, float] = {}
-    _field_terms(story.title, TITLE_WEIGHT, counts)
-    if story.summary:
-        _field_terms(story.summary, SUMMARY_WEIGHT, counts)
-    _field_terms(story.body[:BODY_CHARS], 1.0, counts)
+    counts: Counter[str] = Counter()
+    for text, weight in ((story.title, TITLE_WEIGHT), (story.summary or "", SUMMARY_WEIGHT), (story.body[:BODY_CHARS], 1)):
+        words = _words(text)
+        counts.update(words * weight)  # Counter.update counts in C
+        counts.update(list(map(" ".join, zip(words, words[1:]))) * weight)
     return counts
 
 
 def story_names(story: Story) -> frozenset[str]:
-    """Capitalised multiword names and acronyms (e.g. "South China Sea", "ASEAN") of a story."""
-    text = "\n".join((story.title, story.summary or "", story.body[:BODY_CHARS]))
+    """Capitalised multiword names and acronyms (e.g. "South China Sea", "ASEAN") of a story's start."""
+    text = "\n".join((story.title, story.summary or "", story.body[:NAME_CHARS]))
     names = set()
     for match in _NAME.finditer(text):
+        if match.start() and text[match.start() - 1].isalnum():
+            continue
         words = match.group(0).split()
         while words and words[0] in _NAME_LEADS:
             words = words[1:]
@@ -160,8 +159,7 @@ def _day(date: datetime | None) -> int | None:
 class _Doc:
     slug: str
     sig: tuple  # everything the story contributes; equal sig, equal doc
-    keys: np.ndarray  # term hashes (int64; str hashes are stable within one process)
-    tf: np.ndarray  # weighted raw counts, aligned with keys
+    terms: Counter[str]  # weighted raw counts (freed once the index has column ids)
     names: frozenset[str]
     day: int | None
     source: str | None
@@ -171,14 +169,17 @@ class _Doc:
     unrelated: frozenset[str]
 
 
+def _sig(story: Story, topics: Sequence[str]) -> tuple:
+    return (story.title, story.summary, story.body[:BODY_CHARS], story.date, story.source, tuple(topics),
+            story.tags, story.related, story.unrelated)
+
+
 def _doc(story: Story, topics: Sequence[str]) -> _Doc:
     counts = story_terms(story)
     return _Doc(
         slug=story.slug,
-        sig=(story.title, story.summary, story.body[:BODY_CHARS], story.date, story.source, tuple(topics),
-             story.tags, story.related, story.unrelated),
-        keys=np.fromiter(map(hash, counts), dtype=np.int64, count=len(counts)),
-        tf=np.fromiter(counts.values(), dtype=np.float64, count=len(counts)),
+        sig=_sig(story, topics),
+        terms=counts,
         names=story_names(story),
         day=_day(story.date),
         source=story.source.casefold().strip() if story.source else None,
@@ -224,18 +225,28 @@ class RelatedIndex:
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
         self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ())) for s in stories}
-        keys = [self.docs[slug].keys for slug in self.slugs]
-        all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-        self.uniq, inverse = np.unique(all_keys, return_inverse=True)
-        self.extra: dict[int, int] = {}  # columns of terms first seen in an update
-        bounds = np.cumsum([len(k) for k in keys])[:-1]
-        self.cols = {slug: c for slug, c in zip(self.slugs, np.split(inverse.astype(np.int64), bounds))}
-        self.df = np.bincount(inverse, minlength=len(self.uniq)).astype(np.int64)
+        self.vocab: dict[str, int] = {}  # term -> column
+        self.cols: dict[str, np.ndarray] = {}
+        self.tf: dict[str, np.ndarray] = {}
+        for slug in self.slugs:
+            self._set_terms(slug, self.docs[slug].terms)
+        self.df = np.bincount(np.concatenate(list(self.cols.values())) if self.cols else np.zeros(0, dtype=np.int64),
+                              minlength=len(self.vocab)).astype(np.int64)
         self.vectors = dict(zip(self.slugs, self._vectors(self.slugs)))
         self._postings = None
         self._matrices()
         self.cands: dict[str, _Candidates] = {}
         self._compute_rows(self.slugs)
+
+    def _set_terms(self, slug: str, terms: Counter[str]) -> None:
+        """Column ids and counts of a story's terms (new terms get new columns); C-speed maps."""
+        vocab = self.vocab
+        new = set(terms).difference(vocab)  # iterates over terms only (dict_keys - dict_keys walks all of vocab)
+        if new:
+            vocab.update(zip(new, itertools.count(len(vocab))))  # column order never matters: sums are exact
+        self.cols[slug] = np.fromiter(map(vocab.__getitem__, terms), dtype=np.int64, count=len(terms))
+        self.tf[slug] = np.fromiter(terms.values(), dtype=np.float64, count=len(terms))
+        terms.clear()  # the arrays hold it now; keeps memory down
 
     def _vectors(self, slugs: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """(column ids, quantised weights) of each story's pruned, normalised TF-IDF vector.
@@ -248,29 +259,25 @@ class RelatedIndex:
             return []
         lens = np.array([len(self.cols[s]) for s in slugs], dtype=np.int64)
         cols = np.concatenate([self.cols[s] for s in slugs])
-        tf = np.concatenate([self.docs[s].tf for s in slugs])
+        tf = np.concatenate([self.tf[s] for s in slugs])
         row = np.repeat(np.arange(len(slugs)), lens)
         df = self.df[cols]
         ok = df >= 2  # a term of one story only matches nothing
         cols, tf, row, df = cols[ok], tf[ok], row[ok], df[ok]
         w = (1.0 + np.log(tf)) * (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0)
         # the TOP_TERMS heaviest terms of each row, and every term tied with the last of them
-        order = np.lexsort((-w, row))
         counts = np.bincount(row, minlength=len(slugs))
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        bounds = np.cumsum(counts)
         kth = np.full(len(slugs), -np.inf)
-        long = counts > TOP_TERMS
-        kth[long] = w[order][starts[long] + TOP_TERMS - 1]
+        for i in np.flatnonzero(counts > TOP_TERMS):  # rows are contiguous: `row` is sorted
+            part = w[bounds[i] - counts[i]:bounds[i]]
+            kth[i] = np.partition(part, len(part) - TOP_TERMS)[len(part) - TOP_TERMS]
         keep = w >= kth[row]
         cols, w, row = cols[keep], w[keep], row[keep]
         norm = np.sqrt(np.bincount(row, weights=w * w, minlength=len(slugs)))
         vals = np.rint(w / norm[row] * _SCALE).astype(np.int64)
         bounds = np.cumsum(np.bincount(row, minlength=len(slugs)))[:-1]
-        out = []
-        for c, v in zip(np.split(cols, bounds), np.split(vals, bounds)):
-            o = np.argsort(c, kind="stable")
-            out.append((c[o], v[o]))
-        return out
+        return list(zip(np.split(cols, bounds), np.split(vals, bounds)))
 
     def _matrices(self) -> None:
         n = len(self.slugs)
@@ -284,72 +291,72 @@ class RelatedIndex:
         self.XT = self.X.T.tocsr()
         self.days = np.array([-10**9 if self.docs[s].day is None else self.docs[s].day for s in self.slugs], dtype=np.int64)
         self.dated = np.array([self.docs[s].day is not None for s in self.slugs], dtype=bool)
-        self.topic_m, self.topic_n = self._incidence(lambda d: d.topics)
-        self.tag_m, self.tag_n = self._incidence(lambda d: d.tags)
+        self.topic_bits, self.topic_n = self._incidence(lambda d: d.topics)
+        self.tag_bits, self.tag_n = self._incidence(lambda d: d.tags)
 
-    def _incidence(self, get) -> tuple[sp.csr_matrix, np.ndarray]:
+    def _incidence(self, get) -> tuple[np.ndarray, np.ndarray]:
+        """(bit masks: one row of uint64 words per story, set sizes) of the stories' labels."""
         labels = sorted({x for slug in self.slugs for x in get(self.docs[slug])})
         index = {x: i for i, x in enumerate(labels)}
-        r, c = [], []
+        bits = np.zeros((len(self.slugs), (len(labels) + 63) // 64), dtype=np.uint64)
+        sizes = np.zeros(len(self.slugs), dtype=np.int64)
         for i, slug in enumerate(self.slugs):
             for x in get(self.docs[slug]):
-                r.append(i)
-                c.append(index[x])
-        m = sp.csr_matrix((np.ones(len(r), dtype=np.int64), (r, c)), shape=(len(self.slugs), max(len(labels), 1)))
-        return m, np.asarray(m.sum(axis=1)).ravel()
+                j = index[x]
+                bits[i, j // 64] |= np.uint64(1) << np.uint64(j % 64)
+                sizes[i] += 1
+        return bits, sizes
 
     # ---- scoring
 
-    def _scores(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(score, cosine) dense blocks of `rows` against every story; self and weak pairs are -1."""
-        cos = (self.X[rows] @ self.XT).toarray().astype(np.float64) / float(_SCALE * _SCALE)
-        score = cos.copy()
-        if self.topic_m.nnz:
-            score += TOPIC_WEIGHT * _jaccard(self.topic_m, self.topic_n, rows)
-        if self.tag_m.nnz:
-            score += TAG_WEIGHT * _jaccard(self.tag_m, self.tag_n, rows)
-        both = self.dated[rows][:, None] & self.dated[None, :]
-        gap = np.abs(self.days[rows][:, None] - self.days[None, :]).astype(np.float64)
-        score += np.where(both, TIME_WEIGHT * np.clip(1.0 - gap / TIME_DAYS, 0.0, 1.0), 0.0)
-        score = np.where(cos >= MIN_COSINE, score, -1.0)
-        score[np.arange(len(rows)), rows] = -1.0
-        return np.round(score, 12), cos
+    def _bonus(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Topic, tag and time bonuses of the pairs (a[i], b[i]) (row numbers); symmetric."""
+        bonus = np.zeros(len(a))
+        for weight, masks, sizes in ((TOPIC_WEIGHT, self.topic_bits, self.topic_n), (TAG_WEIGHT, self.tag_bits, self.tag_n)):
+            if masks.shape[1]:
+                shared = np.bitwise_count(masks[a] & masks[b]).sum(axis=1).astype(np.float64)
+                union = (sizes[a] + sizes[b]).astype(np.float64) - shared
+                bonus += weight * np.divide(shared, union, out=np.zeros(len(a)), where=union > 0)
+        both = self.dated[a] & self.dated[b]
+        gap = np.abs(self.days[a] - self.days[b]).astype(np.float64)
+        bonus += np.where(both, TIME_WEIGHT * np.clip(1.0 - gap / TIME_DAYS, 0.0, 1.0), 0.0)
+        return bonus
 
-    def _compute_rows(self, slugs: Sequence[str]) -> dict[str, list[tuple[float, float, str]]]:
-        """Recompute the candidate lists of `slugs`; returns each one's full qualifying row."""
+    def _compute_rows(self, slugs: Sequence[str], full_rows: bool = False) -> dict[str, list[tuple[float, float, str]]]:
+        """Recompute the candidate lists of `slugs`; with `full_rows`, return each one's whole
+        qualifying row (every pair reaching MIN_SCORE), best first."""
         out = {}
+        keep = self.keep
+        most_bonus = TOPIC_WEIGHT + TAG_WEIGHT + TIME_WEIGHT
         order = np.array(sorted(self.pos[s] for s in slugs), dtype=np.int64)
         for start in range(0, len(order), BLOCK):
             rows = order[start:start + BLOCK]
-            score, cos = self._scores(rows)
+            cos = (self.X[rows] @ self.XT).toarray() / float(_SCALE * _SCALE)
+            cos[np.arange(len(rows)), rows] = -1.0
+            truncated = (cos >= MIN_COSINE).sum(axis=1) > keep  # conservative: more may qualify
+            floor = np.full(len(rows), MIN_COSINE)
+            if not full_rows and cos.shape[1] > keep:
+                # a pair below the keep-th best cosine minus the largest bonus cannot make the list
+                kth = -np.partition(-cos, keep - 1, axis=1)[:, keep - 1]
+                floor = np.maximum(floor, kth - most_bonus)
+            r, b = np.nonzero(cos >= floor[:, None])
+            c = cos[r, b]
+            score = np.round(c + self._bonus(rows[r], b), 12)
+            ok = score >= MIN_SCORE
+            r, b, c, score = r[ok], b[ok], c[ok], score[ok]
+            o = np.lexsort((b, -score, r))  # by row, then score desc, then slug (row order)
+            r, b, c, score = r[o], b[o], c[o], score[o]
+            bounds = np.searchsorted(r, np.arange(len(rows) + 1))
             for k, row in enumerate(rows):
-                ok = np.flatnonzero(score[k] >= MIN_SCORE)
-                best = ok[np.lexsort((ok, -score[k][ok]))]  # score desc, then slug (row order)
+                lo, hi = bounds[k], bounds[k + 1]
+                items = list(zip(score[lo:hi].tolist(), c[lo:hi].tolist(), [self.slugs[j] for j in b[lo:hi]]))
                 slug = self.slugs[row]
-                self.cands[slug] = _Candidates(
-                    [(float(score[k][j]), float(cos[k][j]), self.slugs[j]) for j in best[:self.keep]],
-                    truncated=len(best) > self.keep,
-                )
-                out[slug] = [(float(score[k][j]), float(cos[k][j]), self.slugs[j]) for j in best]
+                self.cands[slug] = _Candidates(items[:keep], truncated=bool(truncated[k]))
+                if full_rows:
+                    out[slug] = items
         return out
 
     # ---- incremental update
-
-    def _columns(self, keys: np.ndarray) -> np.ndarray:
-        """Column ids of term hashes, adding columns for terms never seen."""
-        at = np.searchsorted(self.uniq, keys)
-        at = np.minimum(at, max(len(self.uniq) - 1, 0))
-        found = (self.uniq[at] == keys) if len(self.uniq) else np.zeros(len(keys), dtype=bool)
-        cols = at.astype(np.int64)
-        for i in np.flatnonzero(~found):
-            key = int(keys[i])
-            if key not in self.extra:
-                self.extra[key] = len(self.uniq) + len(self.extra)
-            cols[i] = self.extra[key]
-        grow = len(self.uniq) + len(self.extra) - len(self.df)
-        if grow > 0:
-            self.df = np.concatenate([self.df, np.zeros(grow, dtype=np.int64)])
-        return cols
 
     def _docs_with(self, columns: np.ndarray) -> set[str]:
         """Slugs of the stories that have any of `columns` among their terms."""
@@ -375,33 +382,33 @@ class RelatedIndex:
             return set(self.slugs)
         changed = {}
         for slug, story in new.items():
-            doc = _doc(story, story_topics.get(slug, ()))
-            if doc.sig != self.docs[slug].sig:
-                changed[slug] = doc
+            if _sig(story, story_topics.get(slug, ())) != self.docs[slug].sig:  # cheap: no tokenising
+                changed[slug] = _doc(story, story_topics.get(slug, ()))
         if not changed:
             return set()
         touched: list[np.ndarray] = []
         for slug, doc in changed.items():
             old_cols = self.cols[slug]
-            new_cols = self._columns(doc.keys)
+            self._set_terms(slug, doc.terms)
+            new_cols = self.cols[slug]
+            if len(self.vocab) > len(self.df):
+                self.df = np.concatenate([self.df, np.zeros(len(self.vocab) - len(self.df), dtype=np.int64)])
             gone = np.setdiff1d(old_cols, new_cols)
             came = np.setdiff1d(new_cols, old_cols)
             np.subtract.at(self.df, gone, 1)
             np.add.at(self.df, came, 1)
             touched += [gone, came]
-            self.cols[slug] = new_cols
             self.docs[slug] = doc
         self._postings = None
         touched_cols = np.unique(np.concatenate(touched))
         suspects = sorted(self._docs_with(touched_cols) | set(changed))
         affected = set(changed)
         for slug, vec in zip(suspects, self._vectors(suspects)):
-            old = self.vectors[slug]
-            if slug in changed or not (np.array_equal(old[0], vec[0]) and np.array_equal(old[1], vec[1])):
+            if slug in changed or not _same_vector(self.vectors[slug], vec):
                 affected.add(slug)
             self.vectors[slug] = vec
         self._matrices()
-        fresh = self._compute_rows(sorted(affected))
+        fresh = self._compute_rows(sorted(affected), full_rows=True)
         # Every other story: its scores against unaffected stories are unchanged; merge in
         # its new scores against the affected ones (scores are symmetric).
         incoming: dict[str, list[tuple[float, float, str]]] = {}
@@ -503,14 +510,15 @@ class RelatedIndex:
         return groups
 
 
+def _same_vector(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    if len(a[0]) != len(b[0]):
+        return False
+    oa, ob = np.argsort(a[0]), np.argsort(b[0])
+    return bool(np.array_equal(a[0][oa], b[0][ob]) and np.array_equal(a[1][oa], b[1][ob]))
+
+
 def _key(c: tuple[float, float, str]) -> tuple[float, str]:
     return (-c[0], c[2])
-
-
-def _jaccard(m: sp.csr_matrix, sizes: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    shared = (m[rows] @ m.T).toarray().astype(np.float64)
-    union = sizes[rows][:, None] + sizes[None, :] - shared
-    return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
 
 
 def compute_related(stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5) -> Related:
