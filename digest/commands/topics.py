@@ -83,8 +83,12 @@ def format_explanation(story: Story, explanations: list[TopicExplanation]) -> st
              f"topics: {', '.join(assigned) if assigned else '(none)'}  [from {source}]", ""]
     for e in explanations:
         mark = "yes" if e.assigned else "no "
-        minimum = "no rules" if e.min_score is None else f"score {e.score:g}, minimum {e.min_score:g}"
-        lines.append(f"{mark} {e.topic} ({e.title}): {minimum}; {e.reason}")
+        if e.min_score is None and e.reason == "no rules":
+            lines.append(f"{mark} {e.topic} ({e.title}): no rules")
+        elif e.min_score is None:
+            lines.append(f"{mark} {e.topic} ({e.title}): {e.reason}")
+        else:
+            lines.append(f"{mark} {e.topic} ({e.title}): score {e.score:g}, minimum {e.min_score:g}; {e.reason}")
         for r in e.rules:
             found = ", ".join(f"{s} x{n}" for s, n in r.spellings) or "not found"
             if r.kind == "phrase":

@@ -183,3 +183,81 @@ def test_ten_thousand_stories_ten_topics_well_under_a_second():
     # machine (slow: `sum(range(3*10**7))` takes 0.8 s there), of which 1.4 s is normalising
     # the text; a per-word Python loop took over 7 s. See bench/RELATED.md.
     assert elapsed < 6.0, elapsed
+
+
+# --------------------------------------------------------------------------- `digest topics` (CLI)
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_site(root: Path) -> None:
+    (root / "digest.toml").write_text("")
+    (root / "content" / "stories").mkdir(parents=True)
+    (root / "content" / "topics").mkdir(parents=True)
+    (root / "content" / "topics" / "japan-aid.md").write_text(
+        "---\ntitle: Japan aid\nmatch:\n  phrases: {JICA: 3, aid: 2}\n  require: [Japan]\n"
+        "  aliases: {Japan: [Japanese]}\n  min_score: 4\n---\nIntro.\n")
+    (root / "content" / "topics" / "quad.md").write_text("---\ntitle: The Quad\n---\nNo rules.\n")
+    stories = {
+        "a": "---\ntitle: Japanese aid to Cambodia\ndate: 2024-01-02\n---\nJICA signed loans; aid flows.\n",
+        "b": "---\ntitle: Rice prices\ndate: 2024-01-03\n---\nNothing about donors.\n",
+        "c": "---\ntitle: Quad summit\ndate: 2024-01-04\ntopics: [quad]\n---\nJapan aid via JICA.\n",
+        "d": "---\ntitle: Japan aid draft\ndate: 2024-01-05\ndraft: true\n---\nJapan aid JICA.\n",
+    }
+    for slug, text in stories.items():
+        (root / "content" / "stories" / f"{slug}.md").write_text(text)
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "digest", "topics", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_topics_counts(tmp_path):
+    write_site(tmp_path)
+    run = cli(cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["topic", "stories", "(by", "rules)", "title"]
+    assert lines[1].split() == ["japan-aid", "1", "1", "Japan", "aid"]  # c's front matter wins; d is a draft
+    assert lines[2].split() == ["quad", "1", "0", "The", "Quad", "[no", "rules]"]
+    assert lines[3].split() == ["(no", "topic)", "1"]
+    assert lines[4] == "3 stories, 2 topics"
+    assert cli("--drafts", cwd=tmp_path).stdout.splitlines()[1].split()[:2] == ["japan-aid", "2"]
+
+
+def test_cli_topics_explain(tmp_path):
+    write_site(tmp_path)
+    run = cli("--explain", "a", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "topics: japan-aid  [from topic rules]" in out
+    assert "yes japan-aid (Japan aid): score 9, minimum 4; score 9 reaches minimum 4" in out
+    assert "phrase   'JICA' weight 3: 1 -> 3 points  (JICA x1)" in out
+    assert "phrase   'aid' weight 2: 3 -> 6 points  (aid x3)" in out  # once in the title, counted double
+    assert "require  'Japan': Japanese x2" in out
+    assert "no  quad (The Quad): no rules\n" in out
+    by_path = cli("--explain", "content/stories/c.md", cwd=tmp_path)
+    assert "topics: quad  [from front matter `topics`]" in by_path.stdout
+    assert "no  japan-aid (Japan aid): score 5, minimum 4; not listed in the story's front matter topics" in by_path.stdout
+
+
+def test_cli_topics_explain_unknown_story_is_a_usage_error(tmp_path):
+    write_site(tmp_path)
+    run = cli("--explain", "nope", cwd=tmp_path)
+    assert run.returncode == 2
+    assert "no story with slug or path 'nope'" in run.stderr
+
+
+def test_cli_topics_bad_rule_is_reported_at_its_line(tmp_path):
+    write_site(tmp_path)
+    (tmp_path / "content" / "topics" / "bad.md").write_text("---\ntitle: Bad\nmatch:\n  phrases: {Japan: high}\n---\n")
+    run = cli(cwd=tmp_path)
+    assert run.returncode == 1
+    assert "content/topics/bad.md:3: match.phrases: weight of 'Japan': expected a number, got 'high'" in run.stderr
