@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from digest import __version__
-from digest import publish
+from digest import publish, search
 from digest import topics as topics_mod
 from digest.cache import BuildCache, Manifest, cache_file, load_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, template_dirs, up_to_date
@@ -117,7 +117,15 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
     extra.update(related_files)
     files.update(extra)
-    report = write_site(out_dir, files, expected=set(fingerprints) | set(extra))
+    report = write_site(out_dir, files, expected=set(fingerprints) | set(extra),
+                        protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset())
+    records_by_stamp: dict[str, search.SearchRecord] = {}
+    if config.search_enabled:  # Pagefind runs only when the indexed text changed
+        for view in views.stories:
+            key = stamps[view.story.path]
+            records_by_stamp[key] = (cache.search_records.get(key)
+                                     or search.story_record(view, config.language))
+        search.index_site(out_dir, [records_by_stamp[stamps[v.story.path]] for v in views.stories])
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
@@ -125,7 +133,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     manifest = Manifest(version=__version__, inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
                         warnings=tuple(warnings), files=total)
     save_cache(cache_path, BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
-                                      related_state=related_state))
+                                      related_state=related_state, search_records=records_by_stamp))
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings))
 

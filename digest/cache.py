@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from digest import __version__
 from digest.output import write_atomic
 
-CACHE_FORMAT = 2  # bump whenever the pickled classes change shape
+CACHE_FORMAT = 3  # bump whenever the pickled classes change shape
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class BuildCache:
     records: Mapping[str, Any] = field(default_factory=dict)  # content path -> content.Loaded
     fingerprints: Mapping[str, str] = field(default_factory=dict)  # output file -> fingerprint
     related_state: Any = None  # whatever the related-stories engine keeps between builds
+    search_records: Mapping[str, Any] = field(default_factory=dict)  # story stamp -> search record
 
 
 def cache_file(root: Path, out_dir: Path) -> Path:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from digest import urls
+from digest import jsonld, urls
 from digest.errors import Problem, TemplateError
 from digest.inputs import theme_dir  # noqa: F401  (kept importable from here)
 from digest.markdown import rebase_links, renderer
@@ -48,6 +48,7 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     env.filters["rebase"] = lambda html, root: Markup(rebase_links(str(html), root))
     env.filters["markdown"] = lambda text: Markup(renderer(True)(text))
     env.globals["url"] = _url
+    jsonld.register(env)  # `jsonld` filter; absolute_url, news_article, collection_page (partials/meta.html)
     return env
 
 
@@ -147,6 +148,8 @@ def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
     for page in views.pages:
         yield PageSpec(urls.page(page.slug), "page.html", {
             "page": page, "body_html": renderer(config.markdown_html)(page.body)})
+    if config.search_enabled:
+        yield PageSpec("search/", "search.html", {})
     yield PageSpec("404.html", "404.html", {})
 
 
