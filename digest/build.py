@@ -20,7 +20,7 @@ from typing import Iterable
 from digest import __version__
 from digest import publish, search
 from digest import topics as topics_mod
-from digest.cache import BuildCache, Manifest, cache_file, load_cache, save_cache
+from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
 from digest.content import load_site_cached
@@ -130,7 +130,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
     total = len(fingerprints) + len(extra)
-    manifest = Manifest(version=__version__, inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
+    manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
                         warnings=tuple(warnings), files=total)
     save_cache(cache_path, BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
                                       related_state=related_state, search_records=records_by_stamp))

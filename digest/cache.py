@@ -40,6 +40,16 @@ class BuildCache:
     search_records: Mapping[str, Any] = field(default_factory=dict)  # story stamp -> search record
 
 
+def code_version() -> str:
+    """The package version plus a fingerprint of its source files, so a changed digest (a
+    development checkout, an upgrade) never reuses a cache pickled by other code."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(__version__.encode(), digest_size=8)
+    for rel, mtime, size in scan(package, ".py"):
+        digest.update(f"{rel}:{mtime}:{size};".encode())
+    return f"{__version__}+{digest.hexdigest()}"
+
+
 def cache_file(root: Path, out_dir: Path) -> Path:
     """Where the cache for building `root` into `out_dir` lives."""
     key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=8).hexdigest()
@@ -62,13 +72,13 @@ def _load(path: Path, kind: type) -> Any:
 def load_manifest(path: Path) -> Manifest:
     """The saved manifest, or an empty one when missing, unreadable or from another version."""
     manifest = _load(path.with_suffix(".manifest"), Manifest)
-    return manifest if manifest.version == __version__ else Manifest()
+    return manifest if manifest.version == code_version() else Manifest()
 
 
 def load_cache(path: Path) -> BuildCache:
     """The whole saved cache, or an empty one when missing, unreadable or from another version."""
     cache = _load(path, BuildCache)
-    return cache if cache.manifest.version == __version__ else BuildCache()
+    return cache if cache.manifest.version == code_version() else BuildCache()
 
 
 def save_cache(path: Path, cache: BuildCache) -> None:
