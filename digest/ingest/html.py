@@ -10,6 +10,7 @@ import re
 from lxml import etree
 
 from digest.errors import IngestError, Problem
+from digest.ingest.boilerplate import remove_furniture
 from digest.ingest.content import collect_figures, figure_captions, insert_figures, main_content
 from digest.ingest.decode import MAX_HTML_BYTES, decode_html, looks_binary
 from digest.ingest.extracted import Extracted
@@ -18,6 +19,8 @@ from digest.ingest.tomarkdown import Options, all_text, fragment_to_markdown
 
 __all__ = ["decode_html", "extract_html", "extract_for_eval", "parse_html", "MIN_ARTICLE_CHARS"]
 
+import os
+FURNITURE_FILTER = os.environ.get("DIGEST_FURNITURE", "1") == "1"
 MIN_ARTICLE_CHARS = 80  # less text than this (outside links) is no article
 MAX_DEPTH = 1000  # deeper markup is hostile or broken; extraction time would grow with it
 
@@ -133,17 +136,14 @@ def _remove(el) -> None:
     parent.remove(el)
 
 
-def _article_chars(root) -> int:
-    total = 0
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        inside_link = el.tag == "a" or any(a.tag == "a" for a in el.iterancestors())
-        if not inside_link and el.text:
-            total += len(el.text.strip())
-        if el.tail and not any(a.tag == "a" for a in el.iterancestors()):
-            total += len(el.tail.strip())
-    return total
+def _has_article(root) -> bool:
+    """Enough running text: outside links, or inside one or two links wrapped around it."""
+    total = len(" ".join("".join(root.itertext()).split()))
+    links = [a for a in root.iter("a")]
+    link_chars = sum(len(" ".join("".join(a.itertext()).split())) for a in links)
+    if total - link_chars >= MIN_ARTICLE_CHARS:
+        return True
+    return total >= 3 * MIN_ARTICLE_CHARS and len(links) <= 2
 
 
 def extract_html(html: bytes | str, url: str | None = None, where: str | None = None) -> Extracted:
@@ -173,8 +173,10 @@ def extract_html(html: bytes | str, url: str | None = None, where: str | None = 
     body_el = root.find("body")
     body_el = body_el if body_el is not None else root
     _strip_repeats(body_el, meta)
+    if FURNITURE_FILTER:
+        remove_furniture(body_el)
     insert_figures(body_el, figures)
-    if _article_chars(body_el) < MIN_ARTICLE_CHARS:
+    if not _has_article(body_el):
         raise _fail(where, "no article found on the page")
     body = fragment_to_markdown(body_el, Options(base_url=base, captions=captions))
     if not body.strip():
