@@ -50,7 +50,7 @@ def chromium() -> Iterator["object"]:
     from playwright.sync_api import sync_playwright
 
     if not _wait_for_chromium():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.fail(f"{CHROMIUM} is not installed: run `bash scripts/test.sh`, which installs Debian's chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:

@@ -119,7 +119,7 @@ def test_bundle_is_deterministic_and_rewrites_nothing_unchanged(tmp_path):
 @pytest.fixture(scope="module")
 def page(site):
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
+        pytest.fail("/usr/bin/chromium is not installed: run `bash scripts/test.sh`, which installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
