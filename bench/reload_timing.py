@@ -6,7 +6,7 @@ to the reloaded page's DOMContentLoaded showing the new text. The build time the
 is reported beside it.
 
     python3 bench/generate.py --stories 1000 --seed 1 --out /tmp/bench1k/digest
-    python3 tests/browser/reload_timing.py --site /tmp/bench1k/digest --runs 7
+    python3 bench/reload_timing.py --site /tmp/bench1k/digest --runs 7
 
 The story file is restored afterwards.
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "browser"))
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 SHOWN = ("performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
