@@ -244,3 +244,24 @@ def test_extract_for_eval_shape():
     assert out["date"].startswith("2024-03-05")
     assert re.search(r"harbour reopened on Tuesday", out["body"])
     assert extract_for_eval("", None)["body"] == ""
+
+
+def test_furniture_blocks_are_removed_from_the_body():
+    furniture = """<p>Share this article</p><p>Read more: <a href="/x">Ferries cancelled again</a></p>
+<p>Photo: Lena Voss</p><h2>Related</h2><ul><li><a href="/a">Storm hits coast</a></li><li><a href="/b">New pier</a></li></ul>
+<p>Sign up for our newsletter</p>"""
+    html = page().replace("</article>", furniture + "</article>")
+    body = extract_html(html).body
+    assert "regional council" in body
+    for junk in ("Share this", "Read more", "Ferries cancelled", "Lena Voss", "Related", "Storm hits", "newsletter"):
+        assert junk not in body
+
+
+def test_data_lists_with_labels_are_kept():
+    from lxml import html as lxml_html
+    from digest.ingest.boilerplate import is_furniture
+    assert not is_furniture(lxml_html.fromstring(
+        "<ul><li>Kategorie: Erste Versuche</li><li>Art der Aufnahme: Digitalfoto</li><li>Optik: Teleobjektiv</li>"
+        "<li>Brennweite in mm: 180</li><li>Kameramodell: Canon EOS 60 Da</li></ul>"))
+    assert is_furniture(lxml_html.fromstring("<p>Kategorie: News</p>"))
+    assert is_furniture(lxml_html.fromstring("<p>Lesen Sie auch: Der lange Weg zum neuen Hafen der Stadt</p>"))
