@@ -1,13 +1,14 @@
 """Cost of related stories: full computation and one-edit update on a generated corpus.
 
-    python3 bench/related_bench.py --stories 10000            # full computation, then 5 edits
-    python3 bench/related_bench.py --stories 10000 --procs 1  # same, pinned to one core
+    python3 bench/related_bench.py --stories 10000                          # 2 workers, then 5 edits
+    python3 bench/related_bench.py --stories 10000 --workers 1 --procs 1    # one process, one core
 
 Stories come from bench/generate.py (seeded; ~900-word bodies, tags, dates over years; the
 generator's topics are used as the stories' topics). Reports wall and CPU time of
 `RelatedIndex(...)` (tokenising + the sparse similarity + candidate lists), of `result()`, of
 `RelatedIndex.update` after editing one story (a sentence with new words put before its body),
-and the process's peak resident memory. Generation time is not counted.
+and the peak resident memory of this process and (separately) of the forked workers.
+Generation time is not counted; CPU time counts this process only (workers: see wall time).
 """
 
 from __future__ import annotations
@@ -44,11 +45,15 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def timed(label: str, fn):
     wall, cpu = time.perf_counter(), time.process_time()
     value = fn()
     print(f"{label}: {time.perf_counter() - wall:.2f} s wall, {time.process_time() - cpu:.2f} s CPU, "
-          f"peak RSS {peak_mb():.0f} MB")
+          f"peak RSS {peak_mb():.0f} MB (workers {children_peak_mb():.0f} MB)")
     return value
 
 
@@ -58,6 +63,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--procs", type=int, default=0, help="pin to this many cores (0: leave as is)")
+    parser.add_argument("--workers", type=int, default=2, help="processes reading the texts (RelatedIndex workers)")
     args = parser.parse_args()
     if args.procs:
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.procs]))
@@ -66,7 +72,8 @@ def main() -> None:
     words = sum(len(s.body.split()) for s in corpus)
     print(f"{len(corpus)} stories, {words / len(corpus):.0f} body words on average; "
           f"load average {os.getloadavg()[0]:.2f}; peak RSS before {peak_mb():.0f} MB")
-    index = timed("full computation (RelatedIndex)", lambda: RelatedIndex(corpus, topics, 5))
+    index = timed(f"full computation (RelatedIndex, workers={args.workers})",
+                  lambda: RelatedIndex(corpus, topics, 5, workers=args.workers))
     timed("result()", index.result)
     for e in range(args.edits):
         k = (e * 7919) % len(corpus)

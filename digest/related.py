@@ -32,8 +32,10 @@ equals a full `compute_related` (tests/unit/test_related.py proves it on random 
 
 from __future__ import annotations
 
-import itertools
+import math
+import multiprocessing
 import re
+import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,6 +63,7 @@ GROUP_COSINE = 0.5
 GROUP_COSINE_UNDATED = 0.7
 GROUP_DAYS = 3
 CANDIDATES = 30  # best candidates kept per story (more when `count` asks for more)
+PARALLEL_MIN = 2000  # fewer stories than this are read in one process
 BLOCK = 256  # rows of the similarity matrix computed at once
 _SCALE = 2**20  # weight quantum: integer sums are exact
 
@@ -159,7 +162,8 @@ def _day(date: datetime | None) -> int | None:
 class _Doc:
     slug: str
     sig: tuple  # everything the story contributes; equal sig, equal doc
-    terms: Counter[str]  # weighted raw counts (freed once the index has column ids)
+    keys: np.ndarray  # term hashes (int64; str hashes are the same in this process and its forks)
+    tf: np.ndarray  # weighted raw counts (integers), aligned with keys
     names: frozenset[str]
     day: int | None
     source: str | None
@@ -174,13 +178,49 @@ def _sig(story: Story, topics: Sequence[str]) -> tuple:
             story.tags, story.related, story.unrelated)
 
 
-def _doc(story: Story, topics: Sequence[str]) -> _Doc:
+def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
+    """(term hashes, weighted counts, names) of one story: the costly part, done once per story."""
     counts = story_terms(story)
+    keys = np.fromiter(map(hash, counts), dtype=np.int64, count=len(counts))
+    return keys, np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), story_names(story)
+
+
+_FORKED: Sequence[Story] = ()  # the stories a forked worker reads (inherited, not pickled)
+
+
+def _features_of(span: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray, frozenset[str]]]:
+    return [_features(story) for story in _FORKED[span[0]:span[1]]]
+
+
+def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarray, np.ndarray, frozenset[str]]]:
+    """Features of every story; in `workers` forked processes when that is safe and worth it.
+
+    Forking is used only on a platform that has it and from a single-threaded process (a fork
+    of a threaded process can deadlock); str hashes agree because forks share the hash seed.
+    """
+    global _FORKED
+    if (workers < 2 or len(stories) < PARALLEL_MIN or threading.active_count() > 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [_features(story) for story in stories]
+    step = max(100, len(stories) // (workers * 8))
+    spans = [(i, min(i + step, len(stories))) for i in range(0, len(stories), step)]
+    _FORKED = stories
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_features_of, spans, chunksize=1)
+    finally:
+        _FORKED = ()
+    return [item for part in parts for item in part]
+
+
+def _doc(story: Story, topics: Sequence[str], features: tuple | None = None) -> _Doc:
+    keys, tf, names = features if features is not None else _features(story)
     return _Doc(
         slug=story.slug,
         sig=_sig(story, topics),
-        terms=counts,
-        names=story_names(story),
+        keys=keys,
+        tf=tf,
+        names=names,
         day=_day(story.date),
         source=story.source.casefold().strip() if story.source else None,
         topics=frozenset(topics),
@@ -213,8 +253,10 @@ class RelatedIndex:
     computation. Adding or removing a story changes every idf (N changes): a full computation.
     """
 
-    def __init__(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5) -> None:
+    def __init__(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5,
+                 workers: int = 1) -> None:
         self.count = count
+        self.workers = workers
         self.keep = max(CANDIDATES, 3 * count)
         self._full(list(stories), story_topics)
 
@@ -224,29 +266,43 @@ class RelatedIndex:
         stories = sorted(stories, key=lambda s: s.slug)
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
-        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ())) for s in stories}
-        self.vocab: dict[str, int] = {}  # term -> column
-        self.cols: dict[str, np.ndarray] = {}
-        self.tf: dict[str, np.ndarray] = {}
-        for slug in self.slugs:
-            self._set_terms(slug, self.docs[slug].terms)
-        self.df = np.bincount(np.concatenate(list(self.cols.values())) if self.cols else np.zeros(0, dtype=np.int64),
-                              minlength=len(self.vocab)).astype(np.int64)
+        self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
+        self.kth: dict[str, float] = {}  # each story's TOP_TERMS-th weight (-inf: it keeps all)
+        self._incidence_key = None
+        features = _all_features(stories, self.workers)
+        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f) for s, f in zip(stories, features)}
+        del features
+        keys = [self.docs[slug].keys for slug in self.slugs]
+        all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+        self.uniq, inverse = np.unique(all_keys, return_inverse=True)
+        del all_keys
+        self.extra: dict[int, int] = {}  # columns of terms first seen in an update
+        bounds = np.cumsum([len(k) for k in keys])[:-1]
+        self.cols = dict(zip(self.slugs, np.split(inverse.astype(np.int64), bounds)))
+        self.df = np.bincount(inverse, minlength=len(self.uniq)).astype(np.int64)
         self.vectors = dict(zip(self.slugs, self._vectors(self.slugs)))
         self._postings = None
         self._matrices()
         self.cands: dict[str, _Candidates] = {}
         self._compute_rows(self.slugs)
 
-    def _set_terms(self, slug: str, terms: Counter[str]) -> None:
-        """Column ids and counts of a story's terms (new terms get new columns); C-speed maps."""
-        vocab = self.vocab
-        new = set(terms).difference(vocab)  # iterates over terms only (dict_keys - dict_keys walks all of vocab)
-        if new:
-            vocab.update(zip(new, itertools.count(len(vocab))))  # column order never matters: sums are exact
-        self.cols[slug] = np.fromiter(map(vocab.__getitem__, terms), dtype=np.int64, count=len(terms))
-        self.tf[slug] = np.fromiter(terms.values(), dtype=np.float64, count=len(terms))
-        terms.clear()  # the arrays hold it now; keeps memory down
+    def _columns(self, keys: np.ndarray) -> np.ndarray:
+        """Column ids of term hashes, adding columns for terms never seen."""
+        if len(self.uniq):
+            at = np.minimum(np.searchsorted(self.uniq, keys), len(self.uniq) - 1)
+            found = self.uniq[at] == keys
+        else:
+            at, found = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        cols = at.astype(np.int64)
+        for i in np.flatnonzero(~found):
+            key = int(keys[i])
+            if key not in self.extra:
+                self.extra[key] = len(self.uniq) + len(self.extra)
+            cols[i] = self.extra[key]
+        grow = len(self.uniq) + len(self.extra) - len(self.df)
+        if grow > 0:
+            self.df = np.concatenate([self.df, np.zeros(grow, dtype=np.int64)])
+        return cols
 
     def _vectors(self, slugs: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """(column ids, quantised weights) of each story's pruned, normalised TF-IDF vector.
@@ -254,17 +310,16 @@ class RelatedIndex:
         Per story the result depends only on its own terms, their df and N, whatever else is
         in the batch: so a partial recomputation gives the same bits as a full one.
         """
-        n_docs = len(self.docs)
         if not slugs:
             return []
         lens = np.array([len(self.cols[s]) for s in slugs], dtype=np.int64)
         cols = np.concatenate([self.cols[s] for s in slugs])
-        tf = np.concatenate([self.tf[s] for s in slugs])
+        tf = np.concatenate([self.docs[s].tf for s in slugs])
         row = np.repeat(np.arange(len(slugs)), lens)
         df = self.df[cols]
         ok = df >= 2  # a term of one story only matches nothing
         cols, tf, row, df = cols[ok], tf[ok], row[ok], df[ok]
-        w = (1.0 + np.log(tf)) * (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0)
+        w = self._weights(tf, df)
         # the TOP_TERMS heaviest terms of each row, and every term tied with the last of them
         counts = np.bincount(row, minlength=len(slugs))
         bounds = np.cumsum(counts)
@@ -272,12 +327,27 @@ class RelatedIndex:
         for i in np.flatnonzero(counts > TOP_TERMS):  # rows are contiguous: `row` is sorted
             part = w[bounds[i] - counts[i]:bounds[i]]
             kth[i] = np.partition(part, len(part) - TOP_TERMS)[len(part) - TOP_TERMS]
+        for slug, value in zip(slugs, kth.tolist()):
+            self.kth[slug] = value
         keep = w >= kth[row]
         cols, w, row = cols[keep], w[keep], row[keep]
         norm = np.sqrt(np.bincount(row, weights=w * w, minlength=len(slugs)))
         vals = np.rint(w / norm[row] * _SCALE).astype(np.int64)
         bounds = np.cumsum(np.bincount(row, minlength=len(slugs)))[:-1]
         return list(zip(np.split(cols, bounds), np.split(vals, bounds)))
+
+    def _weights(self, tf: np.ndarray, df: np.ndarray) -> np.ndarray:
+        """TF-IDF weights ``(1 + ln tf) * (ln((1 + N) / (1 + df)) + 1)`` from tables of scalar
+        logarithms: the same bits for a (tf, df) pair wherever it sits in an array (numpy's
+        vectorised log may round the last bit differently by position)."""
+        n = len(self.docs)
+        if self._idf_n != n:
+            self._idf = np.array([math.log((1 + n) / (1 + d)) + 1.0 for d in range(n + 2)])
+            self._idf_n = n
+        top = int(tf.max()) if len(tf) else 0
+        while len(self._tfw) <= top:
+            self._tfw.append(1.0 + math.log(len(self._tfw)) if self._tfw else 0.0)
+        return np.asarray(self._tfw)[tf] * self._idf[df]
 
     def _matrices(self) -> None:
         n = len(self.slugs)
@@ -291,8 +361,11 @@ class RelatedIndex:
         self.XT = self.X.T.tocsr()
         self.days = np.array([-10**9 if self.docs[s].day is None else self.docs[s].day for s in self.slugs], dtype=np.int64)
         self.dated = np.array([self.docs[s].day is not None for s in self.slugs], dtype=bool)
-        self.topic_bits, self.topic_n = self._incidence(lambda d: d.topics)
-        self.tag_bits, self.tag_n = self._incidence(lambda d: d.tags)
+        key = tuple((self.docs[s].topics, self.docs[s].tags) for s in self.slugs)
+        if key != self._incidence_key:
+            self.topic_bits, self.topic_n = self._incidence(lambda d: d.topics)
+            self.tag_bits, self.tag_n = self._incidence(lambda d: d.tags)
+            self._incidence_key = key
 
     def _incidence(self, get) -> tuple[np.ndarray, np.ndarray]:
         """(bit masks: one row of uint64 words per story, set sizes) of the stories' labels."""
@@ -358,20 +431,33 @@ class RelatedIndex:
 
     # ---- incremental update
 
-    def _docs_with(self, columns: np.ndarray) -> set[str]:
-        """Slugs of the stories that have any of `columns` among their terms."""
+    def _postings_of(self, columns: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(slug, column, tf) of every story term in `columns`, from the current terms."""
         if self._postings is None:
             lens = [len(self.cols[s]) for s in self.slugs]
             rows = np.repeat(np.arange(len(self.slugs)), lens)
             cols = np.concatenate([self.cols[s] for s in self.slugs])
-            self._postings = sp.csc_matrix((np.ones(len(cols), dtype=np.int8), (rows, cols)),
-                                           shape=(len(self.slugs), len(self.df)))
+            tf = np.concatenate([self.docs[s].tf for s in self.slugs])
+            self._postings = sp.csc_matrix((tf, (rows, cols)), shape=(len(self.slugs), len(self.df)))
+            self._patched: set[str] = set()  # stories whose terms changed since: read from self.cols
         m = self._postings
-        hit = set()
-        for c in columns:
+        slugs, out_cols, out_tf = [], [], []
+        for c in columns.tolist():
             if c < m.shape[1]:
-                hit.update(m.indices[m.indptr[c]:m.indptr[c + 1]].tolist())
-        return {self.slugs[i] for i in hit}
+                lo, hi = m.indptr[c], m.indptr[c + 1]
+                for i, t in zip(m.indices[lo:hi].tolist(), m.data[lo:hi].tolist()):
+                    if self.slugs[i] not in self._patched:
+                        slugs.append(self.slugs[i])
+                        out_cols.append(c)
+                        out_tf.append(t)
+        wanted = set(columns.tolist())
+        for slug in sorted(self._patched):
+            for c, t in zip(self.cols[slug].tolist(), self.docs[slug].tf.tolist()):
+                if c in wanted:
+                    slugs.append(slug)
+                    out_cols.append(c)
+                    out_tf.append(t)
+        return slugs, np.array(out_cols, dtype=np.int64), np.array(out_tf, dtype=np.int64)
 
     def update(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]]) -> set[str]:
         """Bring the index up to date with `stories`; returns the slugs whose rows were recomputed."""
@@ -386,26 +472,37 @@ class RelatedIndex:
                 changed[slug] = _doc(story, story_topics.get(slug, ()))
         if not changed:
             return set()
+        if self._postings is not None and len(self._patched) > 500:
+            self._postings = None  # re-index rather than read many patched stories one by one
+        self._postings_of(np.zeros(0, dtype=np.int64))  # index the terms as they were
         touched: list[np.ndarray] = []
+        old_df = {}
         for slug, doc in changed.items():
             old_cols = self.cols[slug]
-            self._set_terms(slug, doc.terms)
-            new_cols = self.cols[slug]
-            if len(self.vocab) > len(self.df):
-                self.df = np.concatenate([self.df, np.zeros(len(self.vocab) - len(self.df), dtype=np.int64)])
+            new_cols = self._columns(doc.keys)
             gone = np.setdiff1d(old_cols, new_cols)
             came = np.setdiff1d(new_cols, old_cols)
+            for c in np.concatenate([gone, came]).tolist():
+                old_df.setdefault(c, int(self.df[c]))
             np.subtract.at(self.df, gone, 1)
             np.add.at(self.df, came, 1)
             touched += [gone, came]
+            self.cols[slug] = new_cols
             self.docs[slug] = doc
-        self._postings = None
+            self._patched.add(slug)
         touched_cols = np.unique(np.concatenate(touched))
-        suspects = sorted(self._docs_with(touched_cols) | set(changed))
-        affected = set(changed)
-        for slug, vec in zip(suspects, self._vectors(suspects)):
-            if slug in changed or not _same_vector(self.vectors[slug], vec):
-                affected.add(slug)
+        # A story's vector changes only if a term whose df changed is, or becomes, one of its
+        # kept terms: its weight reaches the story's TOP_TERMS-th weight before or after.
+        holders, cols, tf = self._postings_of(touched_cols)
+        df_old = np.array([old_df[c] for c in cols.tolist()], dtype=np.int64)
+        df_new = self.df[cols]
+        w_old = np.where(df_old >= 2, self._weights(tf, df_old), -np.inf)
+        w_new = np.where(df_new >= 2, self._weights(tf, df_new), -np.inf)
+        kth = np.array([self.kth[slug] for slug in holders])
+        moved = (w_old >= kth) | (w_new >= kth)
+        affected = set(changed) | {slug for slug, m in zip(holders, moved.tolist()) if m}
+        ordered = sorted(affected)
+        for slug, vec in zip(ordered, self._vectors(ordered)):
             self.vectors[slug] = vec
         self._matrices()
         fresh = self._compute_rows(sorted(affected), full_rows=True)
@@ -510,17 +607,14 @@ class RelatedIndex:
         return groups
 
 
-def _same_vector(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
-    if len(a[0]) != len(b[0]):
-        return False
-    oa, ob = np.argsort(a[0]), np.argsort(b[0])
-    return bool(np.array_equal(a[0][oa], b[0][ob]) and np.array_equal(a[1][oa], b[1][ob]))
-
-
 def _key(c: tuple[float, float, str]) -> tuple[float, str]:
     return (-c[0], c[2])
 
 
-def compute_related(stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5) -> Related:
-    """Related stories (pins first, up to `count`) and same-story groups of every story."""
-    return RelatedIndex(stories, story_topics, count).result()
+def compute_related(stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5,
+                    workers: int = 1) -> Related:
+    """Related stories (pins first, up to `count`) and same-story groups of every story.
+
+    `workers` > 1 reads the stories' texts in that many forked processes (large sites only).
+    """
+    return RelatedIndex(stories, story_topics, count, workers).result()

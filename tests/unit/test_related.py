@@ -179,3 +179,17 @@ def test_update_without_change_recomputes_nothing_and_new_story_is_full():
     stories.append(random_story(rng, 20))
     assert len(index.update(stories, {})) == 21
     assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+
+
+def test_forked_workers_give_the_same_result(monkeypatch):
+    import digest.related as related
+
+    monkeypatch.setattr(related, "PARALLEL_MIN", 10)
+    rng = random.Random(3)
+    stories = [random_story(rng, i) for i in range(120)]
+    one = RelatedIndex(stories, {}, count=4, workers=1)
+    two = RelatedIndex(stories, {}, count=4, workers=2)
+    assert snapshot(one) == snapshot(two)
+    stories[5] = edit(rng, stories[5])
+    two.update(stories, {})  # hashes computed here must match the forks' ones
+    assert snapshot(two) == snapshot(RelatedIndex(stories, {}, count=4))
