@@ -54,7 +54,7 @@ def main() -> int:
             named = [s for s in stories if label in labels[s.slug]]
             hit = [s for s in named if t.slug in got[s.slug]]
             inside = [s for s in members if label in labels[s.slug]]
-            line += f"; of {len(named)} titled '{label}': {len(hit)} in; of those in: {len(inside)} titled '{label}'"
+            line += f"; {len(hit)} of the {len(named)} titled '{label}' are in; {len(inside)} of the {len(members)} in are titled so"
         print(line)
         if args.list:
             for s in members:

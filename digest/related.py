@@ -25,9 +25,16 @@ How a story's related list is made (`compute_related`):
    cosine >= GROUP_COSINE_UNDATED when a date is missing) and different outlets (when both are
    known) are joined; a group is a connected set of such pairs.
 
-`RelatedIndex` keeps what a later edit needs (term counts, document frequencies, vectors and each
-story's best candidates) so that `update` recomputes only what an edit can change; its result
-equals a full `compute_related` (tests/unit/test_related.py proves it on random edits).
+`RelatedIndex` keeps what a later edit needs (term counts, document frequencies, vectors, each
+story's TOP_TERMS-th weight and best CANDIDATES) so that `update` recomputes only what an edit can
+change: the edited stories, the stories for which a term whose document frequency changed is or
+becomes one of their kept terms, and the stories whose kept candidates lost one of those; every
+other story merges in its new scores against them. Its result equals a full `compute_related`
+(tests/unit/test_related.py proves it on random edits, mutation-checked). Adding or removing a
+story changes N, hence every idf: that is a full computation.
+
+Cost: reading the texts (tokenising) is most of it; `workers=2` does it in two forked processes
+for large sites (only from a single-threaded process). Figures: bench/RELATED.md.
 """
 
 from __future__ import annotations
