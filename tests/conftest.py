@@ -7,8 +7,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _wait_for_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -66,3 +69,39 @@ def site(tmp_path: Path) -> Path:
         About this digest.
         """)
     return tmp_path
+
+
+# Browser fixtures: one Chromium for the whole session, shared by every test folder (Playwright's
+# sync API allows one running instance per thread).
+@pytest.fixture(scope="session")
+def chromium() -> Iterator["object"]:
+    """A headless Chromium (Playwright `Browser`) for the session."""
+    from playwright.sync_api import sync_playwright
+
+    if not _wait_for_chromium():
+        pytest.fail(f"{CHROMIUM} is not installed: run `bash scripts/test.sh`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture()
+def browser_page(chromium) -> Iterator["object"]:
+    """A fresh Playwright `Page` in its own context.
+
+    Uncaught script errors are kept in `page.page_errors`, console errors in `page.console_errors`.
+    """
+    context = chromium.new_context()
+    page = context.new_page()
+    page.console_errors = []
+    page.page_errors = []
+    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -1,4 +1,4 @@
-"""Shared browser fixtures: Debian's chromium driven by Playwright (never `playwright install`).
+"""Shared browser settings (the fixtures `chromium` and `browser_page` live in tests/conftest.py): Debian's chromium driven by Playwright (never `playwright install`).
 
 `chromium` is one browser for the whole session; `browser_page` is a fresh page in a fresh
 context (no shared cache, cookies or storage) per test.
@@ -42,37 +42,3 @@ def _wait_for_chromium(timeout: float = 600) -> bool:
     while not CHROMIUM.exists() and _apt_running() and time.monotonic() < deadline:
         time.sleep(2)
     return CHROMIUM.exists()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator["object"]:
-    """A headless Chromium (Playwright `Browser`) for the session."""
-    from playwright.sync_api import sync_playwright
-
-    if not _wait_for_chromium():
-        pytest.fail(f"{CHROMIUM} is not installed: run `bash scripts/test.sh`, which installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture()
-def browser_page(chromium) -> Iterator["object"]:
-    """A fresh Playwright `Page` in its own context.
-
-    Uncaught script errors are kept in `page.page_errors`, console errors in `page.console_errors`.
-    """
-    context = chromium.new_context()
-    page = context.new_page()
-    page.console_errors = []
-    page.page_errors = []
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
-    page.set_default_timeout(10_000)
-    try:
-        yield page
-    finally:
-        context.close()

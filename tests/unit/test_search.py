@@ -117,18 +117,12 @@ def test_bundle_is_deterministic_and_rewrites_nothing_unchanged(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def page(site):
-    if not CHROMIUM.exists():
-        pytest.fail("/usr/bin/chromium is not installed: run `bash scripts/test.sh`, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        tab = browser.new_page()
-        tab.goto(site[1] + "search/")
-        tab.wait_for_selector(".pagefind-ui__search-input")
-        yield tab
-        browser.close()
+def page(site, chromium):
+    tab = chromium.new_page()
+    tab.goto(site[1] + "search/")
+    tab.wait_for_selector(".pagefind-ui__search-input")
+    yield tab
+    tab.close()
 
 
 @pytest.mark.parametrize("query, slug", [
