@@ -61,11 +61,10 @@ _XP_CANONICAL = etree.XPath("//link[contains(concat(' ', " + _LOWER.format("@rel
 _XP_BASE = etree.XPath("//base/@href")
 _XP_REL_AUTHOR = etree.XPath("//a[contains(concat(' ', " + _LOWER.format("@rel") + ", ' '), ' author ')]")
 _XP_BYLINE = etree.XPath(
-    "//body//*[not(self::html or self::body or self::article or self::main or self::section "
-    "or self::script or self::style)]"
-    "[contains(" + _LOWER.format("concat(@class, ' ', @id)") + ", 'byline') or "
-    "(contains(" + _LOWER.format("concat(@class, ' ', @id)") + ", 'author') and not(contains("
-    + _LOWER.format("concat(@class, ' ', @id)") + ", 'authority')))]")
+    "//body//*[@class or @id][not(self::article or self::main or self::section or self::script or self::style)]"
+    "[contains(@class, 'byline') or contains(@class, 'Byline') or contains(@class, 'author') or "
+    "contains(@class, 'Author') or contains(@id, 'byline') or contains(@id, 'author')]"
+    "[not(contains(@class, 'authority'))]")
 
 
 class _Page:
@@ -96,7 +95,14 @@ class _Page:
         if bases and url:
             self.base = safe_url(bases[0], url) or url
         self.author_links: list[str] = [t for t in (_text(a) for a in _XP_REL_AUTHOR(tree)[:5]) if t]
-        self.bylines: list = _XP_BYLINE(tree)[:20]
+        self._bylines: list | None = None
+
+    @property
+    def bylines(self) -> list:
+        """Elements whose class or id says byline/author (computed when first needed)."""
+        if self._bylines is None:
+            self._bylines = _XP_BYLINE(self.tree)[:20]
+        return self._bylines
 
     def get(self, *keys: str) -> str | None:
         for key in keys:
@@ -299,6 +305,8 @@ _XP_DATEISH = etree.XPath(
 _XP_BODY_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
 
 STRONG, WEAK = 2, 1
+import os
+HTMLDATE_EXTENSIVE = os.environ.get('DIGEST_HDX', '1') == '1'
 
 
 def _structured_date(page: _Page, ld: _LD) -> tuple[str | None, int]:
@@ -409,7 +417,7 @@ def _htmldate(page: _Page) -> str | None:
     except ImportError:  # pragma: no cover - htmldate comes with trafilatura
         return None
     try:
-        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
+        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=HTMLDATE_EXTENSIVE)
     except (ValueError, TypeError):
         return None
     return parse_machine_date(found) if found else None
