@@ -27,7 +27,7 @@ from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import WriteReport, write_site
-from digest.parallel import render_all
+from digest.parallel import render_all, workers
 from digest.render import menu_items, page_specs
 from digest.urls import file_for
 from digest.views import build_views
@@ -88,8 +88,9 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS)
     stories, status, left_out = select_stories(site, options, now)
     warnings = _pin_warnings(stories, left_out)
-    story_topics = topics_mod.assign_topics(stories, site.topics)
-    links, groups, related_state, related_files = _relate(config, stories, story_topics, cache.related_state)
+    rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache)
+    links, groups, related_state, related_files = _relate(
+        config, stories, story_topics, cache.related_state, workers() if options.parallel else 1)
     views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status)
     undated = [s for s in stories if s.date is None]
     if undated:
@@ -133,7 +134,8 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
                         warnings=tuple(warnings), files=total)
     save_cache(cache_path, BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
-                                      related_state=related_state, search_records=records_by_stamp))
+                                      related_state=related_state, search_records=records_by_stamp,
+                                      topic_rules_key=rules_key, topic_assignments=topic_memo))
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings))
 
@@ -156,8 +158,26 @@ def _pin_warnings(stories: list[Story], left_out: list[Story]) -> list[str]:
             for story in stories for pin in story.related if pin in dropped]
 
 
+def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: BuildCache
+                   ) -> tuple[str, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Topics per story, reusing the last build's assignment of every unchanged story file while
+    the topics' rules are unchanged. Returns (rules key, slug -> topics, file stamp -> topics)."""
+    rules_key = hashlib.blake2b(repr([(t.slug, records[t.path].stamp) for t in topics]).encode(),
+                                digest_size=16).hexdigest()
+    memo = dict(cache.topic_assignments) if cache.topic_rules_key == rules_key else {}
+    fresh = topics_mod.assign_topics([s for s in stories if records[s.path].stamp not in memo], topics)
+    assigned = {}
+    for story in stories:
+        stamp = records[story.path].stamp
+        if stamp not in memo:
+            memo[stamp] = fresh[story.slug]
+        assigned[story.slug] = memo[stamp]
+    kept = {records[s.path].stamp for s in stories}
+    return rules_key, assigned, {k: v for k, v in memo.items() if k in kept}
+
+
 def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tuple[str, ...]],
-            previous: object) -> tuple[dict, dict, object, dict[str, bytes]]:
+            previous: object, processes: int) -> tuple[dict, dict, object, dict[str, bytes]]:
     """(links, groups, index to keep, {"related.json": bytes}); the kept index makes an edit cheap."""
     if not (config.related_enabled and config.related_count > 0):
         return {}, {}, None, {}
@@ -167,7 +187,7 @@ def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tu
         index = previous
         index.update(stories, story_topics)
     else:
-        index = related_mod.RelatedIndex(stories, story_topics, config.related_count)
+        index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes)
     relations = index.result()
     links = {slug: [(link.slug, tuple(link.reasons)) for link in items] for slug, items in relations.links.items()}
     data = json.dumps(related_mod.related_json(relations), ensure_ascii=False, sort_keys=True, indent=1)

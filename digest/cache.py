@@ -38,6 +38,8 @@ class BuildCache:
     fingerprints: Mapping[str, str] = field(default_factory=dict)  # output file -> fingerprint
     related_state: Any = None  # whatever the related-stories engine keeps between builds
     search_records: Mapping[str, Any] = field(default_factory=dict)  # story stamp -> search record
+    topic_rules_key: str = ""  # fingerprint of the topic files the assignments below were made with
+    topic_assignments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file stamp -> topics
 
 
 def code_version() -> str:
