@@ -9,13 +9,14 @@ as it was.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from digest import __version__
 from digest import publish, search
@@ -42,6 +43,7 @@ class BuildResult:
     rendered: int = 0  # pages rendered by this build (the rest were unchanged)
     warnings: tuple[str, ...] = field(default=())
     skipped: bool = False  # nothing changed since the last build: no work done
+    deferred: Callable[[], object] | None = None  # the search index, when `defer_search` asked to run it later
 
 
 def select_stories(site: Site, options: BuildOptions, now: datetime) -> tuple[list[Story], dict[str, tuple[str, ...]], list[Story]]:
@@ -121,12 +123,17 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     report = write_site(out_dir, files, expected=set(fingerprints) | set(extra),
                         protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset())
     records_by_stamp: dict[str, search.SearchRecord] = {}
+    deferred = None
     if config.search_enabled:  # Pagefind runs only when the indexed text changed
         for view in views.stories:
             key = stamps[view.story.path]
             records_by_stamp[key] = (cache.search_records.get(key)
                                      or search.story_record(view, config.language))
-        search.index_site(out_dir, [records_by_stamp[stamps[v.story.path]] for v in views.stories])
+        ordered = [records_by_stamp[stamps[v.story.path]] for v in views.stories]
+        if options.defer_search:
+            deferred = functools.partial(search.index_site, out_dir, ordered)
+        else:
+            search.index_site(out_dir, ordered)
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
@@ -137,7 +144,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
                                       related_state=related_state, search_records=records_by_stamp,
                                       topic_rules_key=rules_key, topic_assignments=topic_memo))
     return BuildResult(pages=total, report=report, rendered=rendered,
-                       warnings=tuple(warnings))
+                       warnings=tuple(warnings), deferred=deferred)
 
 
 def _entry_mtimes(stories: list[Story], records: dict, now: datetime) -> dict[str, datetime]:

@@ -26,6 +26,7 @@ class BuildOptions:
     out_dir: Path | None = None  # overrides [paths] output
     use_cache: bool = True  # False: a clean build that ignores (and then replaces) the cache
     parallel: bool = True  # render on every core (forked processes) when there are many pages
+    defer_search: bool = False  # return the search indexing as `BuildResult.deferred` (serve runs it after the reload)
 
 
 def theme_dir() -> Path:

@@ -14,11 +14,12 @@ import sys
 import threading
 import webbrowser
 from pathlib import Path
+from typing import Callable
 
 from digest import clock
 from digest.build import BuildOptions, build_site
 from digest.config import CONFIG_NAME, load_config
-from digest.errors import ConfigError, UsageError
+from digest.errors import ConfigError, DigestError, UsageError
 from digest.model import SiteConfig
 from digest.serve import PortInUse, PreviewServer, base_path_of
 from digest.watch import Change, ChangeKind, SiteLayout, Watcher
@@ -76,6 +77,7 @@ class Preview:
         self.out_dir = root / PREVIEW_DIR
         self._warnings: tuple[str, ...] = ()
         self._accepts_changes = "changes" in inspect.signature(build_site).parameters
+        self._index_lock = threading.Lock()  # one search-index refresh at a time
 
     @property
     def base_path(self) -> str:
@@ -85,13 +87,26 @@ class Preview:
         """Build the preview; raises DigestError (with `.problems`) and leaves it as it was on failure."""
         if any(change.kind is ChangeKind.CONFIG for change in changes):
             self.config = load_config(self.root)
-        options = BuildOptions(drafts=self.drafts, future=self.drafts, base_url=self.base_path, out_dir=self.out_dir)
+        options = BuildOptions(drafts=self.drafts, future=self.drafts, base_url=self.base_path, out_dir=self.out_dir,
+                               defer_search=True)
         extra = {"changes": changes} if self._accepts_changes else {}
         result = build_site(self.root, options=options, now=clock.now(), **extra)
+        if result.deferred is not None:  # the search index is refreshed after the page reloads
+            threading.Thread(target=self._index, args=(result.deferred,), name="digest-search-index",
+                             daemon=True).start()
         if result.warnings != self._warnings:
             for warning in result.warnings:
                 _log(f"warning: {warning}")
             self._warnings = result.warnings
+
+
+    def _index(self, job: Callable[[], object]) -> None:
+        with self._index_lock:
+            try:
+                job()
+            except DigestError as exc:  # a failed index leaves the previous one; say why
+                for problem in exc.problems:
+                    _log(f"search index: {problem}")
 
 
 def _describe(changes: frozenset[Change], root: Path) -> str:

@@ -115,3 +115,15 @@ def test_future_story_appears_when_its_time_comes(tmp_path: Path) -> None:
     assert not (tmp_path / "output/stories/later").exists()
     build_site(tmp_path, now=datetime(2026, 7, 1, tzinfo=timezone.utc))
     assert (tmp_path / "output/stories/later/index.html").is_file()
+
+
+def test_search_index_can_be_deferred_for_the_preview(tmp_path: Path) -> None:
+    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
+    (tmp_path / "content" / "stories").mkdir(parents=True)
+    (tmp_path / "content" / "stories" / "a.md").write_text("---\ntitle: A\ndate: 2024-01-01\n---\nWords.\n",
+                                                          encoding="utf-8")
+    result = build_site(tmp_path, options=BuildOptions(defer_search=True), now=NOW)
+    assert (tmp_path / "output/stories/a/index.html").is_file()
+    assert result.deferred is not None and not (tmp_path / "output/pagefind").exists()
+    result.deferred()
+    assert (tmp_path / "output/pagefind/pagefind-entry.json").is_file()
