@@ -38,7 +38,6 @@ def split_credit(text: str) -> tuple[str | None, str | None]:
     return text or None, None
 
 
-import os
 _SKIP_IMAGE = re.compile(r"logo|icon|avatar|sprite|pixel|spacer|badge|banner|advert|\bads?\b|emoji|gravatar|"
                          r"placeholder|blank\.gif|loading|share|social|button|tracking", re.I)
 _BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote")
@@ -155,7 +154,7 @@ def insert_figures(body, figures: list[FigureRef]) -> None:
         last_for_anchor[id(target)] = node
 
 
-RETRY_BELOW_CHARS = int(os.environ.get("DIGEST_RETRY", "1500"))
+RETRY_BELOW_CHARS = 1500  # a fast-mode result shorter than this gets the full cascade too
 
 
 def main_content(tree, url: str | None = None, *, reparse=None):

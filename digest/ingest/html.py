@@ -19,12 +19,8 @@ from digest.ingest.tomarkdown import Options, all_text, fragment_to_markdown
 
 __all__ = ["decode_html", "extract_html", "extract_for_eval", "parse_html", "MIN_ARTICLE_CHARS"]
 
-import os
-FURNITURE_FILTER = os.environ.get("DIGEST_FURNITURE", "1") == "1"
 MIN_ARTICLE_CHARS = 80  # less text than this (outside links) is no article
 MAX_DEPTH = 1000  # deeper markup is hostile or broken; extraction time would grow with it
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _fail(where: str, message: str) -> IngestError:
@@ -173,8 +169,7 @@ def extract_html(html: bytes | str, url: str | None = None, where: str | None = 
     body_el = root.find("body")
     body_el = body_el if body_el is not None else root
     _strip_repeats(body_el, meta)
-    if FURNITURE_FILTER:
-        remove_furniture(body_el)
+    remove_furniture(body_el)
     insert_figures(body_el, figures)
     if not _has_article(body_el):
         raise _fail(where, "no article found on the page")

@@ -305,8 +305,6 @@ _XP_DATEISH = etree.XPath(
 _XP_BODY_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
 
 STRONG, WEAK = 2, 1
-import os
-HTMLDATE_EXTENSIVE = os.environ.get('DIGEST_HDX', '1') == '1'
 
 
 def _structured_date(page: _Page, ld: _LD) -> tuple[str | None, int]:
@@ -417,7 +415,7 @@ def _htmldate(page: _Page) -> str | None:
     except ImportError:  # pragma: no cover - htmldate comes with trafilatura
         return None
     try:
-        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=HTMLDATE_EXTENSIVE)
+        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
     except (ValueError, TypeError):
         return None
     return parse_machine_date(found) if found else None
