@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from html import escape
 from typing import Mapping, Sequence
@@ -29,6 +29,7 @@ from digest.views import SiteViews, StoryView
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FEED_SIZE = 50
+TAG_FEED_SIZE = 20
 
 
 
@@ -64,6 +65,8 @@ class FeedJob:
     page: str  # the HTML page the feed belongs to
     title: str
     subtitle: str = ""
+    summaries_only: bool = False  # tag feeds: summaries, so two hundred tags stay cheap
+    limit: int = FEED_SIZE
 
 
 def feed_jobs(config: SiteConfig, views: SiteViews, tags: bool = True) -> list[FeedJob]:
@@ -76,14 +79,16 @@ def feed_jobs(config: SiteConfig, views: SiteViews, tags: bool = True) -> list[F
         for tag in views.tags:
             key = urls.tag_slug(tag.name)
             jobs.append(FeedJob(feed_url("tags", key), views.tag_stories.get(key, ()), tag.url,
-                                f"{tag.name} · {config.title}"))
+                                f"{tag.name} · {config.title}", summaries_only=True, limit=TAG_FEED_SIZE))
     return jobs
 
 
 def render_feed(config: SiteConfig, job: FeedJob, now: datetime, mtimes: Mapping[str, datetime] | None = None,
                 limit: int = FEED_SIZE) -> bytes:
     """One feed's bytes (`now` is used only for an empty feed's `updated`)."""
-    return _feed(config, job.stories, job.page, job.title, job.subtitle, now, mtimes or {}, limit)
+    if job.summaries_only:
+        config = replace(config, feed_full_content=False)
+    return _feed(config, job.stories, job.page, job.title, job.subtitle, now, mtimes or {}, min(limit, job.limit))
 
 
 def render_feeds(config: SiteConfig, views: SiteViews, now: datetime,

@@ -67,6 +67,17 @@ def _add_heading_ids(html: str) -> str:
     return _HEADING.sub(add, html)
 
 
+_FIGURE = re.compile(r'<p><img src="([^"]*)" alt="([^"]*)" title="([^"]*)" ?/?></p>')
+
+
+def _figures(html: str) -> str:
+    """An image alone in its paragraph, with a title, becomes a figure captioned by that title."""
+    if "<img" not in html:
+        return html
+    return _FIGURE.sub(lambda m: f'<figure><img src="{m.group(1)}" alt="{m.group(2)}">'
+                                 f'<figcaption>{m.group(3)}</figcaption></figure>', html)
+
+
 def render_markdown(text: str, html: bool = True) -> str:
     """Render Markdown to HTML: CommonMark, tables, footnotes, smart punctuation, heading ids.
 
@@ -78,7 +89,7 @@ def render_markdown(text: str, html: bool = True) -> str:
         out = fast.render(text)
     else:
         out = _reference(html).render(text)
-    return _add_heading_ids(out)
+    return _figures(_add_heading_ids(out))
 
 
 def renderer(html: bool = True) -> Callable[[str], str]:

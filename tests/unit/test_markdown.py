@@ -58,3 +58,10 @@ def test_fast_backend_equals_reference_on_the_corpus(monkeypatch) -> None:
         markdown._fast.cache_clear()
     assert fast == reference
     assert '<h2 id="a-1">A</h2>' in reference[-3] and '<h3 id="b-c"><em>B</em> &amp; c</h3>' in reference[-3]
+
+
+def test_lone_titled_image_becomes_a_captioned_figure() -> None:
+    html = render_markdown('![Leaders](https://x.org/a.jpg "Hun Sen and Abe — Vireak Mai")\n\nInline ![a](b.png "t") too.\n')
+    assert ('<figure><img src="https://x.org/a.jpg" alt="Leaders"><figcaption>Hun Sen and Abe — Vireak Mai'
+            '</figcaption></figure>') in html
+    assert '<p>Inline <img src="b.png" alt="a" title="t" /> too.</p>' in html
