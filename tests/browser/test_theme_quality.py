@@ -238,6 +238,21 @@ def test_no_horizontal_scrolling_on_a_phone(chromium, built_site: Path, site_url
         context.close()
 
 
+def test_skip_link_comes_first_and_shows_on_focus(chromium, site_url: str) -> None:
+    page = chromium.new_page(viewport={"width": 390, "height": 800})
+    try:
+        page.goto(site_url + SEED_STORY)
+        page.keyboard.press("Tab")
+        focused = page.evaluate("""() => { const e = document.activeElement, r = e.getBoundingClientRect();
+            return {cls: e.className, text: e.textContent, outline: getComputedStyle(e).outlineStyle,
+                    inside: r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight}; }""")
+        assert focused == {"cls": "skip-link", "text": "Skip to content", "outline": "solid", "inside": True}
+        page.keyboard.press("Enter")
+        assert page.evaluate("[location.hash, document.activeElement.id]") == ["#main", "main"]
+    finally:
+        page.close()
+
+
 def test_pages_work_with_javascript_off(chromium, site_url: str) -> None:
     context = chromium.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
