@@ -30,26 +30,31 @@ def page_fingerprint(salt: str, context: Mapping[str, Any], stamps: Mapping[str,
 
 
 def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
-    if value is None or isinstance(value, (str, int, float, bool)):
-        out.append(repr(value))
-    elif isinstance(value, StoryView):
+    kind = type(value)
+    if kind is StoryView:
         out.append("S" + stamps[value.story.path])
-    elif isinstance(value, (Topic, Page)):
-        out.append(("T" if isinstance(value, Topic) else "P") + value.slug + "|" + stamps[value.path])
-    elif isinstance(value, Mapping):
-        for key in sorted(value):
-            out.append(f"k:{key}")
-            _walk(value[key], out, stamps)
-    elif isinstance(value, (list, tuple)):
+    elif kind in _SCALARS:
+        out.append(repr(value))
+    elif kind is tuple or kind is list:
         out.append(f"[{len(value)}")
         for item in value:
             _walk(item, out, stamps)
         out.append("]")
-    elif isinstance(value, (TagRef, RelatedRef, StoryLinks, Listing)):
-        out.append(type(value).__name__)
-        for name in value.__dataclass_fields__:
+    elif kind is Topic or kind is Page:
+        out.append(("T" if kind is Topic else "P") + value.slug + "|" + stamps[value.path])
+    elif kind in _RECORDS:
+        out.append(kind.__name__)
+        for name in _RECORDS[kind]:
             _walk(getattr(value, name), out, stamps)
+    elif isinstance(value, Mapping):
+        for key in sorted(value):
+            out.append(f"k:{key}")
+            _walk(value[key], out, stamps)
     elif isinstance(value, datetime):
         out.append(value.isoformat())
     else:
         raise TypeError(f"cannot fingerprint a {type(value).__name__} in a page context")
+
+
+_SCALARS = {str, int, float, bool, type(None)}
+_RECORDS = {kind: tuple(kind.__dataclass_fields__) for kind in (TagRef, RelatedRef, StoryLinks, Listing)}

@@ -64,14 +64,16 @@ def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | N
 
 def _remove_stale(out_dir: Path, keep: set[str], protected: frozenset[str]) -> int:
     removed = 0
-    for path in sorted(out_dir.rglob("*"), reverse=True):
-        rel = path.relative_to(out_dir).as_posix()
-        if rel.split("/")[0] in protected:
+    for folder, dirs, names in os.walk(out_dir, topdown=False):
+        rel_folder = os.path.relpath(folder, out_dir)
+        prefix = "" if rel_folder == "." else rel_folder.replace(os.sep, "/") + "/"
+        if prefix and prefix.split("/", 1)[0] in protected:
             continue
-        if path.is_dir() and not path.is_symlink():
-            if not any(path.iterdir()):
-                path.rmdir()
-        elif rel not in keep:
-            path.unlink()
-            removed += 1
+        for name in names:
+            rel = prefix + name
+            if rel not in keep and not (not prefix and name in protected):
+                os.unlink(os.path.join(folder, name))
+                removed += 1
+        if prefix and not os.listdir(folder):
+            os.rmdir(folder)
     return removed

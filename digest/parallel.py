@@ -14,7 +14,7 @@ from digest.model import SiteConfig
 from digest.render import PageSpec, render_pages
 from digest.views import SiteViews
 
-MIN_PAGES = 300  # below this, starting processes costs more than it saves
+MIN_PAGES = 1000  # below this, forking a large build process costs more than it saves
 _JOB: tuple | None = None  # set in the parent just before forking; read by the workers
 
 

@@ -3,11 +3,13 @@ with `/` for pages (pretty URLs: `<path>index.html` on disk)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from slugify import slugify
 
 
+@lru_cache(maxsize=65536)
 def tag_slug(name: str) -> str:
     """The URL slug of a tag or outlet name."""
     return slugify(name) or "tag"
