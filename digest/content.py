@@ -7,6 +7,7 @@ the content folder, gathers every problem of every file, and checks cross-refere
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -247,13 +248,14 @@ def _type_name(value: Any) -> str:
 
 def content_files(folder: Path) -> list[Path]:
     """The `.md` files under `folder`, sorted; editor backups, hidden files and `*.incoming.md` left out."""
+    found: list[Path] = []
     if not folder.is_dir():
-        return []
-    return sorted(
-        p for p in folder.rglob("*.md")
-        if p.is_file() and not p.name.endswith(".incoming.md")
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+        return found
+    for current, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(current, name) for name in names
+                     if name.endswith(".md") and not name.startswith(".") and not name.endswith(".incoming.md"))
+    return sorted(found)
 
 
 def read_text(path: Path, shown: str) -> str:
