@@ -58,7 +58,7 @@ from digest.model import Story
 TITLE_WEIGHT = 3  # integers: a title word counts as TITLE_WEIGHT body words
 SUMMARY_WEIGHT = 1
 BODY_CHARS = 3000
-NAME_CHARS = 500  # names (for the "shares: ..." reasons) come from the title, summary and body start
+NAME_CHARS = 1500  # names (for the "shares: ..." reasons) come from the title, summary and body start
 TOP_TERMS = 160
 TOPIC_WEIGHT = 0.08
 TAG_WEIGHT = 0.08

@@ -202,7 +202,7 @@ def _links(view: StoryView, by_slug: Mapping[str, StoryView],
            positions: Mapping[str, Mapping[str, int]]) -> StoryLinks:
     group = tuple(by_slug[s] for s in groups.get(view.slug, ()) if s in by_slug)
     in_group = {g.slug for g in group}
-    refs = tuple(RelatedRef(by_slug[slug], tuple(reasons)) for slug, reasons in related.get(view.slug, ())
+    refs = tuple(RelatedRef(by_slug[slug], _why(view, by_slug[slug], reasons)) for slug, reasons in related.get(view.slug, ())
                  if slug in by_slug and slug not in in_group)
     neighbours = []
     for topic in view.topics:
@@ -212,6 +212,15 @@ def _links(view: StoryView, by_slug: Mapping[str, StoryView],
         older = members[index + 1] if index + 1 < len(members) else None
         neighbours.append((topic, newer, older))
     return StoryLinks(related=refs, group=group, neighbours=tuple(neighbours))
+
+
+def _why(view: StoryView, other: StoryView, reasons: Sequence[str]) -> tuple[str, ...]:
+    """What two related stories share: their common topics first, then names and tags (at most four)."""
+    shared = [t.title for t in view.topics if t in other.topics]
+    for reason in reasons:
+        if reason not in shared:
+            shared.append(reason)
+    return tuple(shared[:4])
 
 
 def collapse(stories: Sequence[StoryView], groups: Mapping[str, tuple[str, ...]]) -> Listing:
