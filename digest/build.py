@@ -34,6 +34,7 @@ from digest.urls import file_for
 from digest.views import build_views
 
 NEVER = 2**63 - 1
+_REMEMBERED: dict[Path, BuildCache] = {}  # cache_path -> state kept in memory (persist=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,11 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     last = up_to_date(root, config, options, now, inputs)
     if last is not None:
         return skipped_result(last)
-    cache = load_cache(cache_path) if options.use_cache else BuildCache()
+    if not options.use_cache:
+        cache = BuildCache()
+    else:
+        remembered = _REMEMBERED.get(cache_path)
+        cache = remembered if remembered is not None else load_cache(cache_path)
 
     site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS)
     stories, status, left_out = select_stories(site, options, now)
@@ -140,9 +145,16 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     total = len(fingerprints) + len(extra)
     manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
                         warnings=tuple(warnings), files=total)
-    save_cache(cache_path, BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
-                                      related_state=related_state, search_records=records_by_stamp,
-                                      topic_rules_key=rules_key, topic_assignments=topic_memo))
+    _REMEMBERED.pop(cache_path, None)
+    state = BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
+                       related_state=related_state, search_records=records_by_stamp,
+                       topic_rules_key=rules_key, topic_assignments=topic_memo)
+    if options.persist:
+        save_cache(cache_path, state)
+    else:  # a long-running process (serve) keeps the cache in memory only
+        cache_path.unlink(missing_ok=True)
+        cache_path.with_suffix(".manifest").unlink(missing_ok=True)
+        _REMEMBERED[cache_path] = state
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings), deferred=deferred)
 

@@ -26,6 +26,7 @@ class BuildOptions:
     out_dir: Path | None = None  # overrides [paths] output
     use_cache: bool = True  # False: a clean build that ignores (and then replaces) the cache
     parallel: bool = True  # render on every core (forked processes) when there are many pages
+    persist: bool = True  # save the cache to disk; False keeps it in this process's memory (serve)
     defer_search: bool = False  # return the search indexing as `BuildResult.deferred` (serve runs it after the reload)
 
 

@@ -5,6 +5,7 @@ the default theme, file by file."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 import sys
 import traceback
 from dataclasses import dataclass
@@ -31,6 +32,13 @@ class PageSpec:
     url: str
     template: str
     context: Mapping[str, Any]
+
+
+@lru_cache(maxsize=8)
+def _environment(template_dirs: tuple[str, ...]) -> jinja2.Environment:
+    """One environment per template folders for the life of the process: templates compile once,
+    and Jinja's auto-reload recompiles a template whose file changed (`digest serve`)."""
+    return make_environment([Path(d) for d in template_dirs])
 
 
 def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -156,7 +164,7 @@ def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
 def render_pages(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec],
                  template_dirs: Sequence[Path]) -> dict[str, bytes]:
     """Render `specs` to `{output file: bytes}`; raise TemplateError listing every failing template."""
-    env = make_environment(template_dirs)
+    env = _environment(tuple(str(d) for d in template_dirs))
     base = urls.base_path(config.base_url)
     common = {
         "site": config,

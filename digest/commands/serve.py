@@ -88,7 +88,7 @@ class Preview:
         if any(change.kind is ChangeKind.CONFIG for change in changes):
             self.config = load_config(self.root)
         options = BuildOptions(drafts=self.drafts, future=self.drafts, base_url=self.base_path, out_dir=self.out_dir,
-                               defer_search=True)
+                               defer_search=True, persist=False)
         extra = {"changes": changes} if self._accepts_changes else {}
         result = build_site(self.root, options=options, now=clock.now(), **extra)
         if result.deferred is not None:  # the search index is refreshed after the page reloads

@@ -127,3 +127,25 @@ def test_search_index_can_be_deferred_for_the_preview(tmp_path: Path) -> None:
     assert result.deferred is not None and not (tmp_path / "output/pagefind").exists()
     result.deferred()
     assert (tmp_path / "output/pagefind/pagefind-entry.json").is_file()
+
+
+def test_in_memory_cache_equals_clean_build(tmp_path: Path) -> None:
+    """`digest serve` keeps the cache in memory (persist=False): same bytes as a clean build."""
+    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
+    stories = tmp_path / "content" / "stories"
+    stories.mkdir(parents=True)
+    for i in range(4):
+        (stories / f"s{i}.md").write_text(_story(f"Story {i}", ["Japan", "aid", WORDS[i]], i + 1, ["Japan"], None),
+                                          encoding="utf-8")
+    memory = BuildOptions(out_dir=tmp_path / "mem", persist=False)
+    build_site(tmp_path, options=memory, now=NOW)
+    assert not list((tmp_path / ".digest" / "cache").glob("*"))  # nothing persisted
+    edits = [("s1.md", _story("Story one, edited", ["China", "ASEAN", "sea"], 2, ["China"], None)),
+             ("s4.md", _story("A new story", ["Japan", "loans", "aid"], 9, [], ["japan-aid"][:0]))]
+    for name, text in edits:
+        (stories / name).write_text(text, encoding="utf-8")
+        build_site(tmp_path, options=memory, now=NOW)
+    (stories / "s2.md").unlink()
+    build_site(tmp_path, options=memory, now=NOW)
+    build_site(tmp_path, options=BuildOptions(out_dir=tmp_path / "clean", use_cache=False), now=NOW)
+    assert _files(tmp_path / "mem") == _files(tmp_path / "clean")
