@@ -192,6 +192,11 @@ def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
     return keys, np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), story_names(story)
 
 
+def _hash_probe() -> int:
+    """This process's str hash of a fixed text: differs between processes unless PYTHONHASHSEED is set."""
+    return hash("digest.related term keys")
+
+
 _FORKED: Sequence[Story] = ()  # the stories a forked worker reads (inherited, not pickled)
 
 
@@ -270,6 +275,7 @@ class RelatedIndex:
     # ---- building
 
     def _full(self, stories: list[Story], story_topics: Mapping[str, Sequence[str]]) -> None:
+        self.hash_probe = _hash_probe()
         stories = sorted(stories, key=lambda s: s.slug)
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
@@ -470,7 +476,9 @@ class RelatedIndex:
         """Bring the index up to date with `stories`; returns the slugs whose rows were recomputed."""
         stories = list(stories)
         new = {s.slug: s for s in stories}
-        if set(new) != set(self.docs):
+        if set(new) != set(self.docs) or self.hash_probe != _hash_probe():
+            # Term keys are Python str hashes, salted per process: an index unpickled in another
+            # process (the next `digest build`) cannot be updated, only rebuilt.
             self._full(stories, story_topics)
             return set(self.slugs)
         changed = {}

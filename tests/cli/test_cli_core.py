@@ -127,3 +127,22 @@ def test_static_files_are_copied(site: Path) -> None:
     write(site, "static/images/logo.svg", "<svg/>")
     assert run_cli("build", cwd=site).returncode == 0
     assert (site / "output/images/logo.svg").read_text() == "<svg/>"
+
+
+def test_incremental_build_in_a_new_process_equals_clean_build(tmp_path: Path) -> None:
+    """The cache is pickled by one process and read by the next, whose str hashes differ."""
+    write(tmp_path, "digest.toml", "[search]\nenabled = false\n")
+    for i in range(1, 7):
+        write(tmp_path, f"content/stories/s{i}.md",
+              f"---\ntitle: Story {i} on Japan aid and ASEAN\ndate: 2013-12-0{i}\nsource: Outlet {i}\n---\n\n"
+              f"Japan aid loans to Cambodia and ASEAN partners, story {i}, with China and the South China Sea.\n")
+    assert run_cli("build", "-q", cwd=tmp_path, env={"PYTHONHASHSEED": "1"}).returncode == 0
+    story = tmp_path / "content/stories/s3.md"
+    story.write_text(story.read_text(encoding="utf-8") + "\nMore on the South China Sea dispute, China and ASEAN.\n",
+                     encoding="utf-8")
+    old = time.time() - 60
+    os.utime(story, (old, old))  # not "racy": the cached state is trusted, not re-read
+    assert run_cli("build", "-q", cwd=tmp_path, env={"PYTHONHASHSEED": "2"}).returncode == 0
+    assert run_cli("build", "-q", "--clean", "--output", str(tmp_path / "clean"), cwd=tmp_path).returncode == 0
+    for name in ("related.json", "stories/s1/index.html", "stories/s3/index.html"):
+        assert (tmp_path / "output" / name).read_bytes() == (tmp_path / "clean" / name).read_bytes(), name
