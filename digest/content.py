@@ -40,6 +40,11 @@ class _Fields:
     def line(self, key: str) -> int:
         return self.lines.get(key, self.first_line)
 
+    def check(self) -> None:
+        """Raise every problem found in this file, in line order."""
+        if self.problems:
+            raise ContentError(sorted(self.problems, key=lambda p: p.line or 0))
+
     def fail(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.path, self.line(key), message))
 
@@ -163,8 +168,7 @@ def parse_story(text: str, path: str, tz: ZoneInfo = ZoneInfo("UTC")) -> Story:
         ingested=ingested,
         extra=FrozenMap({k: v for k, v in meta.items() if k not in _STORY_KEYS}),
     )
-    if fields.problems:
-        raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
+    fields.check()
     return story
 
 
@@ -209,8 +213,7 @@ def parse_topic(text: str, path: str, parse_rules: Callable[[Any, str, int], Any
         extra=FrozenMap({k: v for k, v in fields.meta.items()
                                 if k not in {"title", "description", "match", "slug"}}),
     )
-    if fields.problems:
-        raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
+    fields.check()
     return topic
 
 
@@ -227,8 +230,7 @@ def parse_page(text: str, path: str) -> Page:
         description=fields.string("description"),
         extra=FrozenMap({k: v for k, v in fields.meta.items() if k not in {"title", "description", "slug"}}),
     )
-    if fields.problems:
-        raise ContentError(sorted(fields.problems, key=lambda p: p.line or 0))
+    fields.check()
     return page
 
 
@@ -373,10 +375,5 @@ def _cross_check(stories: list[Story], topics: list[Topic], pages: list[Page],
 
 def story_key_line(text: str, key: str) -> int:
     """The line of a top-level front-matter key in a story file's text (1 when absent)."""
-    lines = text.splitlines()
-    for number, line in enumerate(lines[1:], start=2):
-        if re.match(r"^---\s*$", line):
-            break
-        if re.match(rf"^{re.escape(key)}\s*:", line):
-            return number
-    return 1
+    yaml_text, first, _body, _body_line = frontmatter.split(text, "")
+    return frontmatter.key_lines(yaml_text, first).get(key, 1)

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 from typing import Mapping, Sequence
 
 from digest import urls
@@ -190,8 +191,6 @@ def build_views(
 
 
 def _local(when: datetime, timezone: str) -> datetime:
-    from zoneinfo import ZoneInfo
-
     return when.astimezone(ZoneInfo(timezone))
 
 
