@@ -39,6 +39,7 @@ for large sites (only from a single-threaded process). Figures: bench/RELATED.md
 
 from __future__ import annotations
 
+import hashlib
 import math
 import multiprocessing
 import re
@@ -47,6 +48,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
 
@@ -73,6 +75,7 @@ CANDIDATES = 30  # best candidates kept per story (more when `count` asks for mo
 PARALLEL_MIN = 2000  # fewer stories than this are read in one process
 BLOCK = 256  # rows of the similarity matrix computed at once
 _SCALE = 2**20  # weight quantum: integer sums are exact
+KEYS_VERSION = 2  # how term keys are made: an index pickled with other keys is rebuilt
 
 _STOP = frozenset(
     """a about above after again against all also am an and any are aren as at be because been before
@@ -87,7 +90,7 @@ _STOP = frozenset(
 )
 _TOKEN = re.compile(r"\w\w+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
-_NAME = re.compile(r"[A-Z](?:[\w'’.-]*\w)?(?:\s+(?:of\s+the\s+|of\s+|de\s+|for\s+)?[A-Z](?:[\w'’.-]*\w)?)+|[A-Z]{2,}[a-z]?s?\b")
+_NAME = re.compile(r"[A-Z](?:(?:[\w'’.-]*\w)?(?:\s+(?:of\s+the\s+|of\s+|de\s+|for\s+)?[A-Z](?:[\w'’.-]*\w)?)+|[A-Z]+[a-z]?s?\b)")
 _NAME_LEADS = frozenset("The A An In On At But And For Of To This That These Those It He She We They As By If When While After Before Since Mr Ms Mrs Dr".split())
 
 
@@ -161,6 +164,88 @@ def story_names(story: Story) -> frozenset[str]:
     return frozenset(names)
 
 
+# Term keys: a deterministic 63-bit hash of each word (blake2b), and a mix of the two word keys for
+# a bigram, so that an index pickled by one process can be updated by another. A text is cut into
+# chunks at ASCII non-word characters in one C pass (bytes.translate + split, which also lowercases
+# ASCII); each distinct chunk is read once per process (_CHUNKS memo): an ASCII chunk is one word,
+# a chunk with other characters is folded and tokenised like `_words` (it may hold 0, 1 or more
+# words). The result equals hashing the words of `_words` (tests/unit/test_related.py checks it).
+_STOP_KEY, _UNKNOWN, _SEVERAL = 0, 1, 2  # chunk memo sentinels; real word keys are >= 3
+_WORD_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789_"
+_TABLE = bytes(c + 32 if 65 <= c <= 90 else c if c in _WORD_BYTES or c >= 128 else 32 for c in range(256))
+_CHUNKS: dict[bytes, int] = {w.encode(): _STOP_KEY for w in _STOP} | {bytes([c]): _STOP_KEY for c in _WORD_BYTES}
+_CHUNK_PARTS: dict[bytes, np.ndarray] = {}  # chunks of several words: their keys
+_M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+
+
+def word_key(word: str) -> int:
+    """The stable key (>= 3) of one folded word: the same in every process and on every machine."""
+    key = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") >> 1
+    return key if key >= 3 else 3
+
+
+def _learn(chunk: bytes) -> None:
+    if chunk.isascii():
+        _CHUNKS[chunk] = word_key(chunk.decode("ascii"))
+        return
+    keys = [word_key(w) for w in _words(chunk.decode("utf-8", "surrogatepass"))]
+    if len(keys) == 1:
+        _CHUNKS[chunk] = keys[0]
+    elif not keys:
+        _CHUNKS[chunk] = _STOP_KEY
+    else:
+        _CHUNKS[chunk] = _SEVERAL
+        _CHUNK_PARTS[chunk] = np.array(keys, dtype=np.int64)
+
+
+def _word_keys(text: str) -> np.ndarray:
+    """Keys of the words of `text` (as `_words` reads them), in order."""
+    chunks = text.encode("utf-8", "surrogatepass").translate(_TABLE).split()
+    keys = np.fromiter(map(_CHUNKS.get, chunks, repeat(_UNKNOWN)), dtype=np.int64, count=len(chunks))
+    flags = keys[keys < 3]
+    if len(flags) and flags.max() >= _UNKNOWN:
+        for i in np.flatnonzero(keys == _UNKNOWN).tolist():
+            if chunks[i] not in _CHUNKS:
+                _learn(chunks[i])
+            keys[i] = _CHUNKS[chunks[i]]
+        if (keys == _SEVERAL).any():
+            keys = np.concatenate([_CHUNK_PARTS[c] if k == _SEVERAL else np.array([k], dtype=np.int64)
+                                   for c, k in zip(chunks, keys.tolist())])
+    return keys[keys != _STOP_KEY]
+
+
+def bigram_keys(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Stable keys of the bigrams (first[i], second[i]) of word keys (a 64-bit mix, order-sensitive)."""
+    h = first.view(np.uint64) * _M1 + second.view(np.uint64)
+    h ^= h >> _S30
+    h *= _M2
+    h ^= h >> _S27
+    h *= _M3
+    h ^= h >> _S31
+    return h.view(np.int64)
+
+
+def story_term_keys(story: Story) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted term keys, weighted counts) of `story_terms(story)`, computed without term strings."""
+    sections = ((story.title, TITLE_WEIGHT), (story.summary or "", SUMMARY_WEIGHT), (story.body[:BODY_CHARS], 1))
+    parts = [_word_keys(text) for text, _ in sections]
+    words = np.concatenate(parts)
+    section = np.repeat(np.arange(3), [len(p) for p in parts])
+    inner = section[:-1] == section[1:]  # bigrams do not cross from the title into the summary
+    pairs = bigram_keys(words[:-1][inner], words[1:][inner])
+    terms, at = [words, pairs], 0
+    for part, (_, weight) in zip(parts, sections):
+        if weight > 1 and len(part):
+            terms += [part, pairs[at:at + len(part) - 1]] * (weight - 1)
+        at += max(0, len(part) - 1)
+    terms = np.sort(np.concatenate(terms))
+    if not len(terms):
+        return terms, terms.copy()
+    starts = np.flatnonzero(np.concatenate([[True], terms[1:] != terms[:-1]]))
+    return terms[starts], np.diff(np.append(starts, len(terms)))
+
+
 def _day(date: datetime | None) -> int | None:
     return None if date is None else date.date().toordinal()
 
@@ -169,7 +254,7 @@ def _day(date: datetime | None) -> int | None:
 class _Doc:
     slug: str
     sig: tuple  # everything the story contributes; equal sig, equal doc
-    keys: np.ndarray  # term hashes (int64; str hashes are the same in this process and its forks)
+    keys: np.ndarray  # stable term keys (int64, word_key / bigram_keys)
     tf: np.ndarray  # weighted raw counts (integers), aligned with keys
     names: frozenset[str]
     day: int | None
@@ -186,15 +271,9 @@ def _sig(story: Story, topics: Sequence[str]) -> tuple:
 
 
 def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
-    """(term hashes, weighted counts, names) of one story: the costly part, done once per story."""
-    counts = story_terms(story)
-    keys = np.fromiter(map(hash, counts), dtype=np.int64, count=len(counts))
-    return keys, np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), story_names(story)
-
-
-def _hash_probe() -> int:
-    """This process's str hash of a fixed text: differs between processes unless PYTHONHASHSEED is set."""
-    return hash("digest.related term keys")
+    """(term keys, weighted counts, names) of one story: the costly part, done once per story."""
+    keys, tf = story_term_keys(story)
+    return keys, tf, story_names(story)
 
 
 _FORKED: Sequence[Story] = ()  # the stories a forked worker reads (inherited, not pickled)
@@ -208,7 +287,7 @@ def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarr
     """Features of every story; in `workers` forked processes when that is safe and worth it.
 
     Forking is used only on a platform that has it and from a single-threaded process (a fork
-    of a threaded process can deadlock); str hashes agree because forks share the hash seed.
+    of a threaded process can deadlock).
     """
     global _FORKED
     if (workers < 2 or len(stories) < PARALLEL_MIN or threading.active_count() > 1
@@ -275,7 +354,7 @@ class RelatedIndex:
     # ---- building
 
     def _full(self, stories: list[Story], story_topics: Mapping[str, Sequence[str]]) -> None:
-        self.hash_probe = _hash_probe()
+        self.keys_version = KEYS_VERSION
         stories = sorted(stories, key=lambda s: s.slug)
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
@@ -412,35 +491,51 @@ class RelatedIndex:
         """Recompute the candidate lists of `slugs`; with `full_rows`, return each one's whole
         qualifying row (every pair reaching MIN_SCORE), best first."""
         out = {}
-        keep = self.keep
-        most_bonus = TOPIC_WEIGHT + TAG_WEIGHT + TIME_WEIGHT
         order = np.array(sorted(self.pos[s] for s in slugs), dtype=np.int64)
         for start in range(0, len(order), BLOCK):
             rows = order[start:start + BLOCK]
-            cos = (self.X[rows] @ self.XT).toarray() / float(_SCALE * _SCALE)
-            cos[np.arange(len(rows)), rows] = -1.0
-            truncated = (cos >= MIN_COSINE).sum(axis=1) > keep  # conservative: more may qualify
-            floor = np.full(len(rows), MIN_COSINE)
-            if not full_rows and cos.shape[1] > keep:
-                # a pair below the keep-th best cosine minus the largest bonus cannot make the list
-                kth = -np.partition(-cos, keep - 1, axis=1)[:, keep - 1]
-                floor = np.maximum(floor, kth - most_bonus)
-            r, b = np.nonzero(cos >= floor[:, None])
-            c = cos[r, b]
-            score = np.round(c + self._bonus(rows[r], b), 12)
-            ok = score >= MIN_SCORE
-            r, b, c, score = r[ok], b[ok], c[ok], score[ok]
-            o = np.lexsort((b, -score, r))  # by row, then score desc, then slug (row order)
-            r, b, c, score = r[o], b[o], c[o], score[o]
-            bounds = np.searchsorted(r, np.arange(len(rows) + 1))
-            for k, row in enumerate(rows):
-                lo, hi = bounds[k], bounds[k + 1]
-                items = list(zip(score[lo:hi].tolist(), c[lo:hi].tolist(), [self.slugs[j] for j in b[lo:hi]]))
-                slug = self.slugs[row]
-                self.cands[slug] = _Candidates(items[:keep], truncated=bool(truncated[k]))
+            for k, items, truncated in self._block(rows, full_rows):
+                slug = self.slugs[rows[k]]
+                self.cands[slug] = _Candidates(items[:self.keep], truncated=truncated)
                 if full_rows:
                     out[slug] = items
         return out
+
+    def _block(self, rows: np.ndarray, full_rows: bool) -> Iterable[tuple[int, list, bool]]:
+        """(k, candidates best first, truncated) of each row rows[k] of the similarity matrix.
+
+        The product is sparse: only pairs reaching MIN_COSINE are scored. A row with more than
+        `keep` of them (a crowded topic) is cut first at its keep-th best cosine minus the largest
+        bonus, below which no pair can make its list; this changes nothing but the work."""
+        keep = self.keep
+        product = self.X[rows] @ self.XT
+        r = np.repeat(np.arange(len(rows)), np.diff(product.indptr))
+        b, data = product.indices.astype(np.int64), product.data
+        ok = (data >= MIN_COSINE * _SCALE * _SCALE) & (b != rows[r])
+        r, b, c = r[ok], b[ok], data[ok] / float(_SCALE * _SCALE)
+        counts = np.bincount(r, minlength=len(rows))
+        truncated = counts > keep  # conservative: more may qualify than are kept
+        if not full_rows and truncated.any():
+            kth = np.full(len(rows), -np.inf)
+            crowded = np.flatnonzero(truncated)
+            dense = np.full((len(crowded), int(counts.max())), -np.inf)
+            at = np.searchsorted(crowded, r)
+            sel = (at < len(crowded)) & (crowded[np.minimum(at, len(crowded) - 1)] == r)
+            pos = np.arange(len(r)) - np.searchsorted(r, r)  # rank of the entry within its row
+            dense[at[sel], pos[sel]] = c[sel]
+            kth[crowded] = -np.partition(-dense, keep - 1, axis=1)[:, keep - 1]
+            ok = c >= kth[r] - (TOPIC_WEIGHT + TAG_WEIGHT + TIME_WEIGHT)
+            r, b, c = r[ok], b[ok], c[ok]
+        score = np.round(c + self._bonus(rows[r], b), 12)
+        ok = score >= MIN_SCORE
+        r, b, c, score = r[ok], b[ok], c[ok], score[ok]
+        o = np.lexsort((b, -score, r))  # by row, then score desc, then slug (row order)
+        r, b, c, score = r[o], b[o], c[o], score[o]
+        bounds = np.searchsorted(r, np.arange(len(rows) + 1)).tolist()
+        score, c, names = score.tolist(), c.tolist(), [self.slugs[j] for j in b.tolist()]
+        for k in range(len(rows)):
+            lo, hi = bounds[k], bounds[k + 1]
+            yield k, list(zip(score[lo:hi], c[lo:hi], names[lo:hi])), bool(truncated[k])
 
     # ---- incremental update
 
@@ -476,9 +571,8 @@ class RelatedIndex:
         """Bring the index up to date with `stories`; returns the slugs whose rows were recomputed."""
         stories = list(stories)
         new = {s.slug: s for s in stories}
-        if set(new) != set(self.docs) or self.hash_probe != _hash_probe():
-            # Term keys are Python str hashes, salted per process: an index unpickled in another
-            # process (the next `digest build`) cannot be updated, only rebuilt.
+        if set(new) != set(self.docs) or getattr(self, "keys_version", None) != KEYS_VERSION:
+            # (an index pickled by an older digest, with other term keys, is rebuilt)
             self._full(stories, story_topics)
             return set(self.slugs)
         changed = {}

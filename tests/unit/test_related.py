@@ -193,3 +193,80 @@ def test_forked_workers_give_the_same_result(monkeypatch):
     stories[5] = edit(rng, stories[5])
     two.update(stories, {})  # hashes computed here must match the forks' ones
     assert snapshot(two) == snapshot(RelatedIndex(stories, {}, count=4))
+
+
+# --------------------------------------------------------------------------- stable term keys
+
+TRICKY = [
+    "Café « Élysée » naïve coöperation: ﬁnance ministers’ talks — Phnom Penh’s port, 3rd_quarter",
+    "ASEAN\u00a0summit; Việt Nam & Thái Lan sign rice-trade pact (MOU) at 10:30 in Hà Nội",
+    "ប្រទេសកម្ពុជា និង ជប៉ុន Japan aid ＪＩＣＡ loans ﬀ Ⅸ straße STRASSE ǅemal",
+    "",
+    "a an the of I x 7 _ __ mr. Mr MR",
+]
+
+
+def hashed_story_terms(story_: Story) -> dict[int, int]:
+    """The reference: `story_terms` (strings), each term turned into its stable key."""
+    import numpy as np
+
+    from digest.related import bigram_keys, story_terms, word_key
+
+    out: dict[int, int] = {}
+    for term, n in story_terms(story_).items():
+        words = term.split(" ")
+        key = word_key(term) if len(words) == 1 else int(
+            bigram_keys(np.array([word_key(words[0])], dtype=np.int64), np.array([word_key(words[1])], dtype=np.int64))[0])
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+@pytest.mark.parametrize("title_weight, summary_weight", [(3, 1), (2, 2)])
+def test_term_keys_equal_the_hashed_terms_of_story_terms(title_weight, summary_weight, monkeypatch):
+    import digest.related as related
+
+    monkeypatch.setattr(related, "TITLE_WEIGHT", title_weight)
+    monkeypatch.setattr(related, "SUMMARY_WEIGHT", summary_weight)
+    for i, body in enumerate(TRICKY):
+        for title in TRICKY:
+            s = Story(slug=f"t{i}", title=title, path="x.md", body=body * 3, summary=TRICKY[(i + 1) % len(TRICKY)])
+            keys, tf = related.story_term_keys(s)
+            assert dict(zip(keys.tolist(), tf.tolist())) == hashed_story_terms(s), (title, body)
+    assert related.story_term_keys(Story(slug="e", title="", path="e.md", body=""))[0].size == 0
+
+
+def test_term_keys_do_not_depend_on_the_process():
+    import subprocess
+    import sys
+
+    code = ("from digest.related import word_key, story_term_keys; from digest.model import Story; "
+            "print(word_key('asean'), story_term_keys(Story(slug='a', title='Japan aid', path='a.md', "
+            "body='Loans to Cambodia’s ports.'))[0].tolist())")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=str(__import__("pathlib").Path(__file__).parents[2])).stdout
+            for seed in ("1", "2", "3")}
+    assert len(outs) == 1 and outs.pop().strip()
+
+
+def test_index_pickled_by_another_process_is_updated_not_rebuilt(tmp_path):
+    """`digest build` pickles the index; the next build (another process, other str hashes)
+    updates it after an edit, and the result equals a full computation."""
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rng = random.Random(5)
+    stories = [random_story(rng, i) for i in range(60)]
+    (tmp_path / "stories.pickle").write_bytes(pickle.dumps(stories))
+    make = ("import pickle, sys; from digest.related import RelatedIndex; "
+            "s = pickle.load(open(sys.argv[1], 'rb')); "
+            "open(sys.argv[2], 'wb').write(pickle.dumps(RelatedIndex(s, {}, count=3)))")
+    root = str(Path(__file__).parents[2])
+    subprocess.run([sys.executable, "-c", make, str(tmp_path / "stories.pickle"), str(tmp_path / "index.pickle")],
+                   check=True, cwd=root, env={"PYTHONHASHSEED": "11", "PATH": ""})
+    index = pickle.loads((tmp_path / "index.pickle").read_bytes())  # this process: another hash seed
+    stories[7] = dataclasses.replace(stories[7], title=stories[7].title + " zanzibar")  # a new word
+    recomputed = index.update(stories, {})
+    assert 0 < len(recomputed) < len(stories)  # an update, not a rebuild
+    assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
