@@ -29,6 +29,7 @@ from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import WriteReport, write_site
 from digest.parallel import render_all, workers
+from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
 from digest.urls import file_for
 from digest.views import build_views
@@ -45,6 +46,7 @@ class BuildResult:
     warnings: tuple[str, ...] = field(default=())
     skipped: bool = False  # nothing changed since the last build: no work done
     deferred: Callable[[], object] | None = None  # the search index, when `defer_search` asked to run it later
+    timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in the order the stages ran
 
 
 def select_stories(site: Site, options: BuildOptions, now: datetime) -> tuple[list[Story], dict[str, tuple[str, ...]], list[Story]]:
@@ -76,69 +78,78 @@ def skipped_result(last: Manifest) -> BuildResult:
     return BuildResult(pages=last.files, report=WriteReport(0, last.files, 0), warnings=last.warnings, skipped=True)
 
 
-def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datetime) -> BuildResult:
-    """Build the site at `root` into its output folder; raise DigestError on any problem."""
-    config = site_config(root, options)
-    out_dir = output_dir(root, config, options)
-    dirs = template_dirs(root, config)
-    cache_path = cache_file(root, out_dir)
-    inputs = input_manifest(root, config, options)
-    last = up_to_date(root, config, options, now, inputs)
+def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datetime,
+               inputs: tuple | None = None, progress: Report = silent) -> BuildResult:
+    """Build the site at `root` into its output folder; raise DigestError on any problem.
+
+    `inputs` is the input manifest when the caller has just taken it (it is taken otherwise);
+    `progress` is told `(stage, done, total)` while stories are parsed and pages rendered."""
+    stages = Stages()
+    with stages.stage("config and inputs"):
+        config, out_dir, dirs, cache_path, inputs, last = _prepare(root, options, now, inputs)
     if last is not None:
         return skipped_result(last)
-    if not options.use_cache:
-        cache = BuildCache()
-    else:
-        remembered = _REMEMBERED.get(cache_path)
-        cache = remembered if remembered is not None else load_cache(cache_path)
-
-    site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS)
+    with stages.stage("cache load"):
+        cache = _cache_for(cache_path, options)
+    with stages.stage("parse content"):
+        site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS, progress)
     stories, status, left_out = select_stories(site, options, now)
     warnings = _pin_warnings(stories, left_out)
-    rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache)
-    links, groups, related_state, related_files = _relate(
-        config, stories, story_topics, cache.related_state, workers() if options.parallel else 1)
-    views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status)
+    with stages.stage("topics"):
+        rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache)
+    with stages.stage("related stories"):
+        links, groups, related_state, related_files = _relate(
+            config, stories, story_topics, cache.related_state, workers() if options.parallel else 1)
+    with stages.stage("views"):
+        views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status)
     undated = [s for s in stories if s.date is None]
     if undated:
-        warnings.append(f"{len(undated)} undated stor{'y' if len(undated) == 1 else 'ies'} "
-                        f"(shown without a date, after dated ones): " + ", ".join(s.path for s in undated))
+        warnings.append(_undated_warning(undated))
 
-    stamps = {path: record.stamp for path, record in records.items()}
-    for view in views.stories:
-        stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
-    salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
-    specs = list(page_specs(config, views))
-    fingerprints = {file_for(spec.url): page_fingerprint(salt, spec.context, stamps) for spec in specs}
-    stale = [spec for spec in specs
-             if cache.fingerprints.get(file_for(spec.url)) != fingerprints[file_for(spec.url)]
-             or not (out_dir / file_for(spec.url)).is_file()]
-    files = render_all(config, views, stale, dirs, parallel=options.parallel)
+    with stages.stage("page list"):
+        specs = list(page_specs(config, views))
+    with stages.stage("fingerprints"):
+        stamps = {path: record.stamp for path, record in records.items()}
+        for view in views.stories:
+            stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
+        salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
+        fingerprints = {file_for(spec.url): page_fingerprint(salt, spec.context, stamps) for spec in specs}
+        stale = [spec for spec in specs
+                 if cache.fingerprints.get(file_for(spec.url)) != fingerprints[file_for(spec.url)]
+                 or not (out_dir / file_for(spec.url)).is_file()]
+    with stages.stage("render pages"):
+        files = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress)
     rendered = len(stale)
-    mtimes = _entry_mtimes(stories, records, now)
-    for job in publish.feed_files(config, views, now, mtimes, salt, stamps):
-        fingerprints[job.path] = job.fingerprint
-        if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
-            files[job.path] = job.make()
-            rendered += 1
-    extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
-    extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
-    extra.update(related_files)
-    files.update(extra)
-    report = write_site(out_dir, files, expected=set(fingerprints) | set(extra),
-                        protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset())
+    with stages.stage("feeds"):
+        mtimes = _entry_mtimes(stories, records, now)
+        for job in publish.feed_files(config, views, now, mtimes, salt, stamps):
+            fingerprints[job.path] = job.fingerprint
+            if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
+                files[job.path] = job.make()
+                rendered += 1
+    with stages.stage("sitemap and static"):
+        extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
+        extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
+        extra.update(related_files)
+        files.update(extra)
+    with stages.stage("write"):
+        outputs = frozenset(fingerprints) | frozenset(extra)
+        report = write_site(out_dir, files, expected=outputs,
+                            protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset(),
+                            previous=cache.outputs or None)
     records_by_stamp: dict[str, search.SearchRecord] = {}
     deferred = None
     if config.search_enabled:  # Pagefind runs only when the indexed text changed
-        for view in views.stories:
-            key = stamps[view.story.path]
-            records_by_stamp[key] = (cache.search_records.get(key)
-                                     or search.story_record(view, config.language))
-        ordered = [records_by_stamp[stamps[v.story.path]] for v in views.stories]
-        if options.defer_search:
-            deferred = functools.partial(search.index_site, out_dir, ordered)
-        else:
-            search.index_site(out_dir, ordered)
+        with stages.stage("search index"):
+            for view in views.stories:
+                key = stamps[view.story.path]
+                records_by_stamp[key] = (cache.search_records.get(key)
+                                         or search.story_record(view, config.language))
+            ordered = [records_by_stamp[stamps[v.story.path]] for v in views.stories]
+            if options.defer_search:
+                deferred = functools.partial(search.index_site, out_dir, ordered)
+            else:
+                search.index_site(out_dir, ordered)
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
@@ -146,17 +157,49 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
                         warnings=tuple(warnings), files=total)
     _REMEMBERED.pop(cache_path, None)
-    state = BuildCache(manifest=manifest, records=records, fingerprints=fingerprints,
-                       related_state=related_state, search_records=records_by_stamp,
-                       topic_rules_key=rules_key, topic_assignments=topic_memo)
+    with stages.stage("cache save"):
+        _keep(cache_path, options, BuildCache(
+            manifest=manifest, records=records, fingerprints=fingerprints, related_state=related_state,
+            search_records=records_by_stamp, topic_rules_key=rules_key, topic_assignments=topic_memo,
+            outputs=outputs))
+    return BuildResult(pages=total, report=report, rendered=rendered,
+                       warnings=tuple(warnings), deferred=deferred, timings=stages.spent())
+
+
+def _prepare(root: Path, options: BuildOptions, now: datetime, inputs: tuple | None) -> tuple:
+    """(config, output folder, template folders, cache file, input manifest, last manifest if up to date)."""
+    config = site_config(root, options)
+    out_dir = output_dir(root, config, options)
+    dirs = template_dirs(root, config)
+    cache_path = cache_file(root, out_dir)
+    inputs = inputs if inputs is not None else input_manifest(root, config, options)
+    return config, out_dir, dirs, cache_path, inputs, up_to_date(root, config, options, now, inputs)
+
+
+def _cache_for(cache_path: Path, options: BuildOptions) -> BuildCache:
+    """What the last build left: in this process's memory (serve), on disk, or nothing (--clean)."""
+    if not options.use_cache:
+        return BuildCache()
+    remembered = _REMEMBERED.get(cache_path)
+    return remembered if remembered is not None else load_cache(cache_path)
+
+
+def _keep(cache_path: Path, options: BuildOptions, state: BuildCache) -> None:
+    """Save the state for the next build: on disk, or in memory only for a long-running process (serve)."""
     if options.persist:
         save_cache(cache_path, state)
-    else:  # a long-running process (serve) keeps the cache in memory only
+    else:
         cache_path.unlink(missing_ok=True)
         cache_path.with_suffix(".manifest").unlink(missing_ok=True)
         _REMEMBERED[cache_path] = state
-    return BuildResult(pages=total, report=report, rendered=rendered,
-                       warnings=tuple(warnings), deferred=deferred)
+
+
+def _undated_warning(undated: list[Story], shown: int = 10) -> str:
+    """One line about undated stories, naming the first few (a big import can have hundreds)."""
+    names = ", ".join(s.path for s in undated[:shown])
+    more = f" and {len(undated) - shown} more (listed at /archive/)" if len(undated) > shown else ""
+    return (f"{len(undated)} undated stor{'y' if len(undated) == 1 else 'ies'} "
+            f"(shown without a date, after dated ones): {names}{more}")
 
 
 def _entry_mtimes(stories: list[Story], records: dict, now: datetime) -> dict[str, datetime]:

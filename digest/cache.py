@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from digest import __version__
 from digest.output import write_atomic
 
-CACHE_FORMAT = 3  # bump whenever the pickled classes change shape
+CACHE_FORMAT = 4  # bump whenever the pickled classes change shape
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class BuildCache:
     search_records: Mapping[str, Any] = field(default_factory=dict)  # story stamp -> search record
     topic_rules_key: str = ""  # fingerprint of the topic files the assignments below were made with
     topic_assignments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file stamp -> topics
+    outputs: frozenset[str] = frozenset()  # the files that build wrote or kept (what the next one may remove)
 
 
 def code_version() -> str:
@@ -94,15 +95,16 @@ def scan(folder: Path, suffix: str | None = None) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     if not folder.is_dir():
         return found
-    stack = [folder]
+    stack = [""]  # folders relative to `folder`, as "a/b/"
+    base = str(folder) + os.sep
     while stack:
         current = stack.pop()
-        with os.scandir(current) as entries:
+        with os.scandir(base + current) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append(current + entry.name + os.sep)
                 elif suffix is None or entry.name.endswith(suffix):
                     stat = entry.stat()
-                    found.append((os.path.relpath(entry.path, folder), stat.st_mtime_ns, stat.st_size))
+                    found.append((current + entry.name, stat.st_mtime_ns, stat.st_size))
     found.sort()
     return found

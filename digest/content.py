@@ -288,12 +288,13 @@ def load_site(config: SiteConfig) -> Site:
     return load_site_cached(config, {}, 0)[0]
 
 
-def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded],
-                     racy_after_ns: int) -> tuple[Site, dict[str, Loaded]]:
+def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_after_ns: int,
+                     progress: Callable[[str, int, int], None] | None = None) -> tuple[Site, dict[str, Loaded]]:
     """Like `load_site`, reusing `previous` parses of files whose size and mtime are unchanged.
 
     A file modified at or after `racy_after_ns` (shortly before the previous build) is re-read
     and its hash compared, since a quick second edit can keep the same size and mtime.
+    `progress` is told `("parsing stories", done, total)` as story files are read.
     """
     root = config.root
     content = root / config.content_dir
@@ -303,7 +304,10 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded],
 
     def load(folder: str, parse: Callable[[str, str], Any]) -> list[Any]:
         items = []
-        for file in content_files(content / folder):
+        files = list(content_files(content / folder))
+        for done, file in enumerate(files):
+            if progress is not None and folder == "stories" and done % 256 == 0:
+                progress("parsing stories", done, len(files))
             shown = _shown(file, root)
             stat = file.stat()
             key = (stat.st_mtime_ns, stat.st_size)
@@ -325,6 +329,8 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded],
                 continue
             records[shown] = Loaded(key, stamp, item)
             items.append(item)
+        if progress is not None and folder == "stories":
+            progress("parsing stories", len(files), len(files))
         return items
 
     stories = load("stories", lambda text, path: parse_story(text, path, tz))

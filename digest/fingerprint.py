@@ -37,9 +37,23 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
         out.append(repr(value))
     elif kind is tuple or kind is list:
         out.append(f"[{len(value)}")
-        for item in value:
-            _walk(item, out, stamps)
+        for item in value:  # the common leaves inline: this runs for every entry of every listing
+            item_kind = type(item)
+            if item_kind is StoryView:
+                out.append("S" + stamps[item.story.path])
+            elif item_kind is str:
+                out.append(repr(item))
+            else:
+                _walk(item, out, stamps)
         out.append("]")
+    elif kind is Listing:
+        out.append(f"L{len(value.entries)}")
+        for view, others in value.entries:
+            out.append("S" + stamps[view.story.path])
+            out.append(f"[{len(others)}")
+            out.extend(["S" + stamps[other.story.path] for other in others])
+    elif kind is RelatedRef:
+        out.append("R" + stamps[value.story.story.path] + repr(value.reasons))
     elif kind is Topic or kind is Page:
         out.append(("T" if kind is Topic else "P") + value.slug + "|" + stamps[value.path])
     elif kind in _RECORDS:
@@ -57,4 +71,4 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
 
 
 _SCALARS = {str, int, float, bool, type(None)}
-_RECORDS = {kind: tuple(kind.__dataclass_fields__) for kind in (TagRef, RelatedRef, StoryLinks, Listing)}
+_RECORDS = {kind: tuple(kind.__dataclass_fields__) for kind in (TagRef, StoryLinks)}

@@ -31,11 +31,13 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | None = None,
-               protected: frozenset[str] = frozenset()) -> WriteReport:
+               protected: frozenset[str] = frozenset(), previous: frozenset[str] | None = None) -> WriteReport:
     """Write `files` into `out_dir` and remove every file not in `expected` (default: `files`).
 
     Files in `expected` but not in `files` are kept as they are (pages an incremental build did
     not need to render); `protected` top-level folders (e.g. the search index) are left alone.
+    With `previous` (the files the last build left), only those are candidates for removal, so
+    an incremental build does not walk the whole folder; without it every file is.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = unchanged = 0
@@ -58,8 +60,32 @@ def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | N
             continue
         write_atomic(target, data)
         written += 1
-    removed = _remove_stale(out_dir, set(files) if expected is None else expected | set(files), protected)
+    keep = set(files) if expected is None else expected | set(files)
+    if previous is None:
+        removed = _remove_stale(out_dir, keep, protected)
+    else:
+        removed = _remove_listed(out_dir, previous - keep, protected)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
+
+
+def _remove_listed(out_dir: Path, names: set[str] | frozenset[str], protected: frozenset[str]) -> int:
+    """Remove these files (relative names) and the folders they leave empty."""
+    removed = 0
+    folders: set[Path] = set()
+    for name in sorted(names):
+        if name.split("/", 1)[0] in protected:
+            continue
+        target = out_dir / name
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            continue
+        removed += 1
+        folders.update(p for p in target.parents if p != out_dir and out_dir in p.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
 
 
 def _remove_stale(out_dir: Path, keep: set[str], protected: frozenset[str]) -> int:

@@ -226,11 +226,17 @@ def collapse(stories: Sequence[StoryView], groups: Mapping[str, tuple[str, ...]]
     """Show each same-story group once, at its newest member, with the others as 'also reported by'."""
     shown: set[str] = set()
     entries = []
-    present = {v.slug: v for v in stories}
+    present: dict[str, StoryView] | None = None  # made only when the listing has a group
     for view in stories:
         if view.slug in shown:
             continue
-        others = tuple(present[s] for s in groups.get(view.slug, ()) if s in present and s not in shown)
+        members = groups.get(view.slug)
+        if not members:
+            entries.append((view, ()))
+            continue
+        if present is None:
+            present = {v.slug: v for v in stories}
+        others = tuple(present[s] for s in members if s in present and s not in shown)
         shown.add(view.slug)
         shown.update(o.slug for o in others)
         entries.append((view, others))

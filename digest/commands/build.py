@@ -9,7 +9,7 @@ from pathlib import Path
 
 from digest import clock
 from digest.config import load_config, with_base_url
-from digest.inputs import BuildOptions, up_to_date
+from digest.inputs import BuildOptions, input_manifest, up_to_date
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", type=Path, help="write into this folder instead of [paths] output")
     parser.add_argument("--clean", action="store_true", help="ignore the build cache and render every page")
     parser.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+    parser.add_argument("--timings", action="store_true", help="print where the time went, per stage")
     parser.set_defaults(func=run)
 
 
@@ -33,21 +34,32 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.site)
     if args.base_url is not None:
         config = with_base_url(config, args.base_url)
-    last = up_to_date(args.site, config, options, now)
+    inputs = input_manifest(args.site, config, options)
+    last = up_to_date(args.site, config, options, now, inputs)
     if last is not None:  # nothing changed: the rendering pipeline is not even imported
         for warning in last.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         if not args.quiet:
             print(f"nothing changed since the last build ({time.perf_counter() - started:.2f}s)")
+        if args.timings:
+            print(f"timings:\n  checking inputs  {time.perf_counter() - started:7.3f}s (nothing else to do)")
         return 0
 
     from digest.build import build_site
+    from digest.progress import ProgressBar, format_timings, silent
 
-    result = build_site(args.site, options=options, now=now)
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    try:
+        result = build_site(args.site, options=options, now=now, inputs=inputs, progress=bar or silent)
+    finally:
+        if bar is not None:
+            bar.close()
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         report = result.report
         print(f"built {result.pages} files in {time.perf_counter() - started:.2f}s "
               f"({result.rendered} pages rendered; {report.written} files written, {report.removed} removed)")
+    if args.timings:
+        print(format_timings(result.timings, time.perf_counter() - started))
     return 0

@@ -146,3 +146,41 @@ def test_incremental_build_in_a_new_process_equals_clean_build(tmp_path: Path) -
     assert run_cli("build", "-q", "--clean", "--output", str(tmp_path / "clean"), cwd=tmp_path).returncode == 0
     for name in ("related.json", "stories/s1/index.html", "stories/s3/index.html"):
         assert (tmp_path / "output" / name).read_bytes() == (tmp_path / "clean" / name).read_bytes(), name
+
+
+def _build_on_a_terminal(site: Path, *args: str) -> str:
+    """Run `digest build` with stderr on a pseudo-terminal; return what the terminal showed."""
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+    process = subprocess.Popen([sys.executable, "-m", "digest", "build", *args], cwd=site, env=env,
+                               stdout=subprocess.DEVNULL, stderr=secondary)
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=120) == 0
+    os.close(primary)
+    return shown.decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_only_and_timings_on_request(site: Path) -> None:
+    shown = _build_on_a_terminal(site, "--clean")
+    assert "parsing stories" in shown and "rendering pages" in shown and "\r" in shown
+    piped = run_cli("build", "--clean", "--timings", cwd=site)
+    assert piped.returncode == 0, piped.stderr
+    assert "parsing stories" not in piped.stderr and "[#" not in piped.stderr  # quiet when not a terminal (CI)
+    timed = piped.stdout.splitlines()
+    stages = [line.split()[0] for line in timed[timed.index("timings:") + 1:]]
+    for stage in ("parse", "related", "render", "write", "total"):
+        assert stage in stages
+    assert run_cli("build", "--timings", cwd=site).stdout.count("nothing else to do") == 1

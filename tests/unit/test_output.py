@@ -36,3 +36,16 @@ def test_empty_folders_are_removed(tmp_path: Path) -> None:
     write_site(out, {"stories/x/index.html": b"X", "index.html": b"I"})
     write_site(out, {"index.html": b"I"})
     assert not (out / "stories").exists()
+
+
+def test_with_previous_only_listed_files_are_removed_and_their_empty_folders(tmp_path: Path) -> None:
+    write_site(tmp_path, {"a/b/old.html": b"x", "a/keep.html": b"k", "c/gone.html": b"g", "search/i": b"i"})
+    (tmp_path / "hand-made.txt").write_bytes(b"mine")  # never written by a build: not ours to remove
+    previous = frozenset({"a/b/old.html", "a/keep.html", "c/gone.html", "search/i", "missing.html"})
+    report = write_site(tmp_path, {"a/keep.html": b"k"}, expected={"a/keep.html"},
+                        protected=frozenset({"search"}), previous=previous)
+    assert report.removed == 2
+    assert not (tmp_path / "a" / "b").exists() and not (tmp_path / "c").exists()
+    assert (tmp_path / "a" / "keep.html").read_bytes() == b"k"
+    assert (tmp_path / "hand-made.txt").read_bytes() == b"mine"
+    assert (tmp_path / "search" / "i").read_bytes() == b"i"
