@@ -14,6 +14,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 from typing import Mapping, Sequence
 
+from markupsafe import Markup
+
 from digest import urls
 from digest.markdown import opening, renderer
 from digest.model import Page, SiteConfig, Story, Topic
@@ -62,6 +64,14 @@ class StoryView:
         return _html(self.story.note, True) if self.story.note else ""
 
     @property
+    def standfirst(self) -> str | None:
+        """The summary, unless it only repeats the opening of the body (then it is not shown twice)."""
+        summary = self.story.summary
+        if not summary or text_start(self.body_html, 60) == Markup(summary).striptags()[:60]:
+            return None
+        return summary
+
+    @property
     def slug(self) -> str:
         return self.story.slug
 
@@ -97,6 +107,18 @@ class SiteViews:
     undated: tuple[StoryView, ...]
     pages: tuple[Page, ...]
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def text_start(html: str, length: int) -> str:
+    """The first `length` characters of the text of `html` (as Jinja's `striptags` gives them),
+    reading only as many elements as that takes."""
+    end = 0
+    while True:
+        close = html.find("</", end)
+        end = len(html) if close < 0 else html.find(">", close) + 1 or len(html)
+        text = Markup(html[:end]).striptags()
+        if len(text) > length or end >= len(html):
+            return text[:length]
 
 
 @lru_cache(maxsize=None)

@@ -43,3 +43,22 @@ def test_format_date_in_site_timezone() -> None:
 
     when = datetime(2013, 12, 16, 20, 0, tzinfo=timezone.utc)
     assert format_date(when, "Asia/Phnom_Penh") == "17 December 2013"
+
+
+def test_text_start_equals_the_opening_of_the_whole_text_on_every_story_of_the_digest() -> None:
+    """The standfirst check reads only the opening elements; it must agree with striptags on the whole body."""
+    from markupsafe import Markup
+
+    from digest.content import load_site
+    from digest.config import load_config
+    from digest.markdown import renderer
+    from digest.views import text_start
+
+    repo = Path(__file__).resolve().parents[2]
+    site = load_site(load_config(repo))
+    html_cases = [renderer(False)(story.body) for story in site.stories]
+    html_cases += ["<p>Short.</p>\n<p>More text that goes on for long enough to pass sixty characters.</p>",
+                   "<h2>T</h2><p>a &amp; b <em>c</em></p>", "", "no tags at all", "<p>a</p>" * 40]
+    for html in html_cases:
+        for length in (10, 60, 200):
+            assert text_start(html, length) == Markup(html).striptags()[:length]
