@@ -244,7 +244,8 @@ def session(browser, server: Server, stories: int, rnd: int, edits: int, templat
     context = None
     try:
         if running.wait_for(server.ready, timeout=start_timeout) is None:
-            log(f"{server.name}: not ready within {start_timeout:.0f} s")
+            log(f"  {stories:>6,} {server.name}: first build not done within {start_timeout:.0f} s; log tail: "
+                + " | ".join(running.lines[-3:])[-300:])
             return samples, None
         startup = time.monotonic() - started
         base = server.url or running.wait_for(server.url_from, timeout=10).group(1)
@@ -349,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=float, default=30,
                         help="a tool whose first reload takes longer gets one edit of each kind, first round only")
     parser.add_argument("--start-timeout", type=float, default=900, help="seconds for a server's first build")
+    parser.add_argument("--digest-start-timeout", type=float,
+                        help="seconds for digest serve's first build before it is restarted (default 60 + 0.03/story)")
     parser.add_argument("--profile", choices=sorted(bench_run.PROFILES), default="minimal",
                         help="digest features (bench/run.py's profiles; default minimal, the peers' workload)")
     parser.add_argument("--seed", type=int, default=1)
@@ -367,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     samples: list[Sample] = []
     startups: dict[tuple[int, str], list[float]] = {}
+    hung: dict[tuple[int, str], int] = {}  # starts whose first build never finished
     uptimes: list[str] = []
     args.work.mkdir(parents=True, exist_ok=True)
     digest_root, commit = bench_run.snapshot_digest(args.work)  # one version measured while the checkout moves
@@ -384,8 +388,15 @@ def main(argv: list[str] | None = None) -> int:
                     if name in slow and rnd > 1:
                         continue
                     edits, template_edits = (1, 1) if name in slow else (args.edits, args.template_edits)
-                    got, startup = session(browser, by_name[name], stories, rnd, edits, template_edits, args.cap,
-                                           args.start_timeout, log)
+                    start_timeout = args.start_timeout
+                    if name == "digest":
+                        start_timeout = args.digest_start_timeout or 60 + 0.03 * stories
+                    for attempt in range(3):  # a server whose first build hangs is started again (and counted)
+                        got, startup = session(browser, by_name[name], stories, rnd, edits, template_edits,
+                                               args.cap, start_timeout, log)
+                        if startup is not None:
+                            break
+                        hung[(stories, name)] = hung.get((stories, name), 0) + 1
                     if startup is not None:
                         startups.setdefault((stories, name), []).append(startup)
                         log(f"  {stories:>6,} {name:<12} started in {startup:.1f} s")
@@ -405,7 +416,9 @@ def main(argv: list[str] | None = None) -> int:
         "- versions: " + "; ".join(f"{k}: {v}" for k, v in sorted(info.items())),
         f"- digest profile `{args.profile}`; slow tools (one edit of each kind, first round only): "
         + (", ".join(sorted(slow_all)) if (slow_all := {s.tool for s in samples if s.round == 1} - {s.tool for s in samples if s.round > 1}) and args.rounds > 1 else "none"),
-        *(f"- `uptime` {u}" for u in uptimes), "", table(samples, startups)])
+        *(f"- `uptime` {u}" for u in uptimes),
+        *(f"- {n} start(s) of {tool} at {size:,} stories never finished the first build (restarted)"
+          for (size, tool), n in sorted(hung.items())), "", table(samples, startups)])
     print(text)
     if args.json:
         args.json.write_text(json.dumps([asdict(s) for s in samples], indent=1))
