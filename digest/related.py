@@ -75,7 +75,7 @@ CANDIDATES = 30  # best candidates kept per story (more when `count` asks for mo
 PARALLEL_MIN = 2000  # fewer stories than this are read in one process
 BLOCK = 256  # rows of the similarity matrix computed at once
 _SCALE = 2**20  # weight quantum: integer sums are exact
-KEYS_VERSION = 2  # how term keys are made: an index pickled with other keys is rebuilt
+KEYS_VERSION = 5  # how term keys are made: an index pickled with other keys is rebuilt
 
 _STOP = frozenset(
     """a about above after again against all also am an and any are aren as at be because been before
@@ -164,25 +164,26 @@ def story_names(story: Story) -> frozenset[str]:
     return frozenset(names)
 
 
-# Term keys: a deterministic 63-bit hash of each word (blake2b), and a mix of the two word keys for
+# Term keys: a deterministic 64-bit hash of each word (blake2b), and a mix of the two word keys for
 # a bigram, so that an index pickled by one process can be updated by another. A text is cut into
 # chunks at ASCII non-word characters in one C pass (bytes.translate + split, which also lowercases
 # ASCII); each distinct chunk is read once per process (_CHUNKS memo): an ASCII chunk is one word,
 # a chunk with other characters is folded and tokenised like `_words` (it may hold 0, 1 or more
 # words). The result equals hashing the words of `_words` (tests/unit/test_related.py checks it).
-_STOP_KEY, _UNKNOWN, _SEVERAL = 0, 1, 2  # chunk memo sentinels; real word keys are >= 3
+_STOP_KEY, _UNKNOWN, _SEVERAL, _BREAK = 0, 1, 2, 3  # chunk memo values that are not word keys
 _WORD_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789_"
 _TABLE = bytes(c + 32 if 65 <= c <= 90 else c if c in _WORD_BYTES or c >= 128 else 32 for c in range(256))
-_CHUNKS: dict[bytes, int] = {w.encode(): _STOP_KEY for w in _STOP} | {bytes([c]): _STOP_KEY for c in _WORD_BYTES}
+_CHUNKS: dict[bytes, int] = ({w.encode(): _STOP_KEY for w in _STOP} | {bytes([c]): _STOP_KEY for c in _WORD_BYTES}
+                             | {b"\xff": _BREAK})  # 0xff never occurs in UTF-8: it marks where a section ends
 _CHUNK_PARTS: dict[bytes, np.ndarray] = {}  # chunks of several words: their keys
-_M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_S31 = np.uint64(31)
 
 
 def word_key(word: str) -> int:
-    """The stable key (>= 3) of one folded word: the same in every process and on every machine."""
-    key = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little") >> 1
-    return key if key >= 3 else 3
+    """The stable 64-bit key (signed; never 0..3) of one folded word: the same in every process."""
+    key = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little", signed=True)
+    return key if not 0 <= key <= _BREAK else _BREAK + 1
 
 
 def _learn(chunk: bytes) -> None:
@@ -199,51 +200,50 @@ def _learn(chunk: bytes) -> None:
         _CHUNK_PARTS[chunk] = np.array(keys, dtype=np.int64)
 
 
-def _word_keys(text: str) -> np.ndarray:
-    """Keys of the words of `text` (as `_words` reads them), in order."""
-    chunks = text.encode("utf-8", "surrogatepass").translate(_TABLE).split()
+def _word_keys(texts: Sequence[str]) -> np.ndarray:
+    """Keys of the words of `texts` (as `_words` reads them), in order, a _BREAK after each text."""
+    raw = b" \xff ".join(text.encode("utf-8", "surrogatepass") for text in texts) + b" \xff"
+    chunks = raw.translate(_TABLE).split()
     keys = np.fromiter(map(_CHUNKS.get, chunks, repeat(_UNKNOWN)), dtype=np.int64, count=len(chunks))
-    flags = keys[keys < 3]
-    if len(flags) and flags.max() >= _UNKNOWN:
+    if (keys == _UNKNOWN).any():
         for i in np.flatnonzero(keys == _UNKNOWN).tolist():
             if chunks[i] not in _CHUNKS:
                 _learn(chunks[i])
             keys[i] = _CHUNKS[chunks[i]]
-        if (keys == _SEVERAL).any():
-            keys = np.concatenate([_CHUNK_PARTS[c] if k == _SEVERAL else np.array([k], dtype=np.int64)
-                                   for c, k in zip(chunks, keys.tolist())])
-    return keys[keys != _STOP_KEY]
+    keys = keys[keys != _STOP_KEY]
+    if (keys == _SEVERAL).any():
+        keys = np.concatenate([_CHUNK_PARTS[c] if k == _SEVERAL else np.array([k], dtype=np.int64)
+                               for c, k in zip([c for c in chunks if _CHUNKS[c] != _STOP_KEY], keys.tolist())])
+    return keys
 
 
 def bigram_keys(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Stable keys of the bigrams (first[i], second[i]) of word keys (a 64-bit mix, order-sensitive)."""
+    """Stable keys of the bigrams (first[i], second[i]) of word keys (order-sensitive; word keys are
+    uniform 64-bit hashes, so a multiply-add keeps bigram keys uniform and apart from word keys)."""
     h = first.view(np.uint64) * _M1 + second.view(np.uint64)
-    h ^= h >> _S30
-    h *= _M2
-    h ^= h >> _S27
-    h *= _M3
     h ^= h >> _S31
     return h.view(np.int64)
 
 
 def story_term_keys(story: Story) -> tuple[np.ndarray, np.ndarray]:
     """(sorted term keys, weighted counts) of `story_terms(story)`, computed without term strings."""
-    sections = ((story.title, TITLE_WEIGHT), (story.summary or "", SUMMARY_WEIGHT), (story.body[:BODY_CHARS], 1))
-    parts = [_word_keys(text) for text, _ in sections]
-    words = np.concatenate(parts)
-    section = np.repeat(np.arange(3), [len(p) for p in parts])
-    inner = section[:-1] == section[1:]  # bigrams do not cross from the title into the summary
-    pairs = bigram_keys(words[:-1][inner], words[1:][inner])
-    terms, at = [words, pairs], 0
-    for part, (_, weight) in zip(parts, sections):
-        if weight > 1 and len(part):
-            terms += [part, pairs[at:at + len(part) - 1]] * (weight - 1)
-        at += max(0, len(part) - 1)
+    keys = _word_keys((story.title, story.summary or "", story.body[:BODY_CHARS]))
+    brk = keys == _BREAK
+    ends = np.flatnonzero(brk).tolist()  # three: after the title, the summary, the body
+    inner = ~(brk[:-1] | brk[1:])  # no bigram across sections
+    words, pairs = keys[~brk], bigram_keys(keys[:-1][inner], keys[1:][inner])
+    terms, lo, at = [words, pairs], 0, 0
+    for i, (end, weight) in enumerate(zip(ends, (TITLE_WEIGHT, SUMMARY_WEIGHT, 1))):
+        size = end - lo  # words of the section; its pairs are pairs[at:at + size - 1]
+        if weight > 1 and size:
+            terms += [words[lo - i:end - i], pairs[at:at + size - 1]] * (weight - 1)
+        lo, at = end + 1, at + max(0, size - 1)
     terms = np.sort(np.concatenate(terms))
-    if not len(terms):
-        return terms, terms.copy()
-    starts = np.flatnonzero(np.concatenate([[True], terms[1:] != terms[:-1]]))
-    return terms[starts], np.diff(np.append(starts, len(terms)))
+    edge = np.empty(len(terms) + 1, dtype=bool)
+    edge[0] = edge[-1] = True
+    np.not_equal(terms[1:], terms[:-1], out=edge[1:-1])
+    starts = np.flatnonzero(edge)
+    return terms[starts[:-1]], starts[1:] - starts[:-1]
 
 
 def _day(date: datetime | None) -> int | None:
@@ -254,8 +254,6 @@ def _day(date: datetime | None) -> int | None:
 class _Doc:
     slug: str
     sig: tuple  # everything the story contributes; equal sig, equal doc
-    keys: np.ndarray  # stable term keys (int64, word_key / bigram_keys)
-    tf: np.ndarray  # weighted raw counts (integers), aligned with keys
     names: frozenset[str]
     day: int | None
     source: str | None
@@ -293,7 +291,7 @@ def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarr
     if (workers < 2 or len(stories) < PARALLEL_MIN or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return [_features(story) for story in stories]
-    step = max(100, len(stories) // (workers * 8))
+    step = -(-len(stories) // (workers * 2))  # two spans per worker: few, large messages
     spans = [(i, min(i + step, len(stories))) for i in range(0, len(stories), step)]
     _FORKED = stories
     try:
@@ -304,13 +302,10 @@ def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarr
     return [item for part in parts for item in part]
 
 
-def _doc(story: Story, topics: Sequence[str], features: tuple | None = None) -> _Doc:
-    keys, tf, names = features if features is not None else _features(story)
+def _doc(story: Story, topics: Sequence[str], names: frozenset[str]) -> _Doc:
     return _Doc(
         slug=story.slug,
         sig=_sig(story, topics),
-        keys=keys,
-        tf=tf,
         names=names,
         day=_day(story.date),
         source=story.source.casefold().strip() if story.source else None,
@@ -319,6 +314,36 @@ def _doc(story: Story, topics: Sequence[str], features: tuple | None = None) -> 
         pins=tuple(story.related),
         unrelated=frozenset(story.unrelated),
     )
+
+
+def _text_sig(sig: tuple) -> tuple:
+    return sig[:3]  # what the terms and names are read from: title, summary, body start
+
+
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start..start+length-1 of every span, concatenated."""
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - lengths), lengths)
+
+
+def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Positions of `keys` (uint64) in the sorted `table` of distinct keys, all of them present.
+
+    Keys are uniform hashes: a bucket index on their top bits starts each search within a few
+    entries of the answer (much faster than a binary search per key over a large table).
+    """
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    bits = max(1, int(len(table)).bit_length())
+    shift = np.uint64(64 - bits)
+    start = np.zeros(2**bits + 1, dtype=np.int64)
+    np.cumsum(np.bincount((table >> shift).astype(np.int64), minlength=2**bits), out=start[1:])
+    pos = start[(keys >> shift).astype(np.int64)]
+    todo = np.flatnonzero(table[np.minimum(pos, len(table) - 1)] != keys)
+    while len(todo):
+        pos[todo] += 1
+        todo = todo[table[pos[todo]] != keys[todo]]
+    return pos
 
 
 # --------------------------------------------------------------------------- the index
@@ -341,7 +366,14 @@ class RelatedIndex:
     document frequency changed, and that term is or becomes one of their TOP_TERMS) get their
     row recomputed; every other story merges its new scores against those into its kept
     candidates (or is recomputed when its kept list ran short). The result equals a full
-    computation. Adding or removing a story changes every idf (N changes): a full computation.
+    computation. Adding or removing a story changes every idf (N changes): a full computation,
+    which reads again only the stories whose text changed. Term keys are stable, so an index
+    pickled by one process (the build cache) is updated by the next.
+
+    State: the stories' terms as a CSR table (`t_ptr`, `t_cols`, `t_tf`; a row per story in
+    slug order), each column's key (`col_keys`: sorted, then the keys first seen in updates)
+    and document frequency (`df`), the pruned vectors (`X`, sparse, quantised), each story's
+    TOP_TERMS-th weight (`kth`) and best candidates (`cands`).
     """
 
     def __init__(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5,
@@ -351,82 +383,118 @@ class RelatedIndex:
         self.keep = max(CANDIDATES, 3 * count)
         self._full(list(stories), story_topics)
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_xt"] = None  # derived from X: cheaper to transpose than to store
+        return state
+
     # ---- building
 
+    def _known_features(self) -> dict[tuple, tuple[np.ndarray, np.ndarray, frozenset[str]]]:
+        """Features of the current stories by text signature (reused by a full recomputation)."""
+        if getattr(self, "keys_version", None) != KEYS_VERSION or not hasattr(self, "t_ptr"):
+            return {}
+        out = {}
+        for i, slug in enumerate(self.slugs):
+            lo, hi = self.t_ptr[i], self.t_ptr[i + 1]
+            doc = self.docs[slug]
+            out[_text_sig(doc.sig)] = (self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], doc.names)
+        return out
+
     def _full(self, stories: list[Story], story_topics: Mapping[str, Sequence[str]]) -> None:
+        known = self._known_features()
         self.keys_version = KEYS_VERSION
         stories = sorted(stories, key=lambda s: s.slug)
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
         self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
-        self.kth: dict[str, float] = {}  # each story's TOP_TERMS-th weight (-inf: it keeps all)
-        self._incidence_key = None
-        features = _all_features(stories, self.workers)
-        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f) for s, f in zip(stories, features)}
+        sigs = [_sig(s, story_topics.get(s.slug, ())) for s in stories]
+        todo = [i for i, sig in enumerate(sigs) if _text_sig(sig) not in known]
+        fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
+        features = [fresh[i] if i in fresh else known[_text_sig(sigs[i])] for i in range(len(stories))]
+        del known, fresh
+        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f[2]) for s, f in zip(stories, features)}
+        lengths = np.array([len(f[0]) for f in features], dtype=np.int64)
+        keys = np.concatenate([f[0] for f in features] or [np.zeros(0, dtype=np.int64)]).view(np.uint64)
+        self.t_tf = np.concatenate([f[1] for f in features] or [np.zeros(0, dtype=np.int64)]).astype(np.int32)
         del features
-        keys = [self.docs[slug].keys for slug in self.slugs]
-        all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-        self.uniq, inverse = np.unique(all_keys, return_inverse=True)
-        del all_keys
-        self.extra: dict[int, int] = {}  # columns of terms first seen in an update
-        bounds = np.cumsum([len(k) for k in keys])[:-1]
-        self.cols = dict(zip(self.slugs, np.split(inverse.astype(np.int64), bounds)))
-        self.df = np.bincount(inverse, minlength=len(self.uniq)).astype(np.int64)
-        self.vectors = dict(zip(self.slugs, self._vectors(self.slugs)))
-        self._postings = None
-        self._matrices()
+        self.t_ptr = np.zeros(len(stories) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.t_ptr[1:])
+        ordered = np.sort(keys)
+        first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])) if len(ordered) else np.zeros(0, dtype=np.int64)
+        self.col_keys = ordered[first]
+        self.n_sorted = len(self.col_keys)  # col_keys[:n_sorted] is sorted; then keys first seen in updates
+        self.extra: dict[int, int] = {}
+        self.df = np.diff(np.append(first, len(ordered))).astype(np.int64)
+        del ordered, first
+        self.t_cols = _lookup(self.col_keys, keys).astype(np.int32)
+        del keys
+        self.kth = np.full(len(stories), -np.inf)
+        x_ptr, x_cols, x_vals = self._vectors(np.arange(len(stories)))
+        self.X = sp.csr_matrix((x_vals, x_cols, x_ptr), shape=(len(stories), max(len(self.df), 1)))
+        self._xt = None
+        self._side_arrays()
         self.cands: dict[str, _Candidates] = {}
         self._compute_rows(self.slugs)
 
+    @property
+    def XT(self) -> sp.csr_matrix:
+        if self._xt is None:
+            self._xt = self.X.T.tocsr()
+        return self._xt
+
     def _columns(self, keys: np.ndarray) -> np.ndarray:
-        """Column ids of term hashes, adding columns for terms never seen."""
-        if len(self.uniq):
-            at = np.minimum(np.searchsorted(self.uniq, keys), len(self.uniq) - 1)
-            found = self.uniq[at] == keys
+        """Column ids of term keys, adding columns for terms never seen."""
+        keys = keys.view(np.uint64)
+        table = self.col_keys[:self.n_sorted]
+        if len(table):
+            at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+            found = table[at] == keys
         else:
             at, found = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
         cols = at.astype(np.int64)
-        for i in np.flatnonzero(~found):
+        new = []
+        for i in np.flatnonzero(~found).tolist():
             key = int(keys[i])
             if key not in self.extra:
-                self.extra[key] = len(self.uniq) + len(self.extra)
+                self.extra[key] = len(self.col_keys) + len(new)
+                new.append(key)
             cols[i] = self.extra[key]
-        grow = len(self.uniq) + len(self.extra) - len(self.df)
-        if grow > 0:
-            self.df = np.concatenate([self.df, np.zeros(grow, dtype=np.int64)])
+        if new:
+            self.col_keys = np.concatenate([self.col_keys, np.array(new, dtype=np.uint64)])
+            self.df = np.concatenate([self.df, np.zeros(len(new), dtype=np.int64)])
         return cols
 
-    def _vectors(self, slugs: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(column ids, quantised weights) of each story's pruned, normalised TF-IDF vector.
+    def _vectors(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(indptr, column ids, quantised weights) of the pruned, normalised TF-IDF vectors of
+        `rows` (sorted row numbers); sets their `kth`.
 
         Per story the result depends only on its own terms, their df and N, whatever else is
         in the batch: so a partial recomputation gives the same bits as a full one.
         """
-        if not slugs:
-            return []
-        lens = np.array([len(self.cols[s]) for s in slugs], dtype=np.int64)
-        cols = np.concatenate([self.cols[s] for s in slugs])
-        tf = np.concatenate([self.docs[s].tf for s in slugs])
-        row = np.repeat(np.arange(len(slugs)), lens)
+        starts, lengths = self.t_ptr[rows], self.t_ptr[rows + 1] - self.t_ptr[rows]
+        at = _spans(starts, lengths) if len(rows) != len(self.slugs) else slice(None)
+        cols, tf = self.t_cols[at].astype(np.int64), self.t_tf[at]
+        row = np.repeat(np.arange(len(rows)), lengths)
         df = self.df[cols]
         ok = df >= 2  # a term of one story only matches nothing
         cols, tf, row, df = cols[ok], tf[ok], row[ok], df[ok]
         w = self._weights(tf, df)
         # the TOP_TERMS heaviest terms of each row, and every term tied with the last of them
-        counts = np.bincount(row, minlength=len(slugs))
-        bounds = np.cumsum(counts)
-        kth = np.full(len(slugs), -np.inf)
-        for i in np.flatnonzero(counts > TOP_TERMS):  # rows are contiguous: `row` is sorted
-            part = w[bounds[i] - counts[i]:bounds[i]]
-            kth[i] = np.partition(part, len(part) - TOP_TERMS)[len(part) - TOP_TERMS]
-        for slug, value in zip(slugs, kth.tolist()):
-            self.kth[slug] = value
+        counts = np.bincount(row, minlength=len(rows))
+        ends = np.cumsum(counts)
+        kth = np.full(len(rows), -np.inf)
+        long = np.flatnonzero(counts > TOP_TERMS)
+        for i, lo, hi in zip(long.tolist(), (ends - counts)[long].tolist(), ends[long].tolist()):
+            kth[i] = np.partition(w[lo:hi], hi - lo - TOP_TERMS)[hi - lo - TOP_TERMS]  # rows are contiguous
+        self.kth[rows] = kth
         keep = w >= kth[row]
         cols, w, row = cols[keep], w[keep], row[keep]
-        norm = np.sqrt(np.bincount(row, weights=w * w, minlength=len(slugs)))
+        norm = np.sqrt(np.bincount(row, weights=w * w, minlength=len(rows)))
         vals = np.rint(w / norm[row] * _SCALE).astype(np.int64)
-        bounds = np.cumsum(np.bincount(row, minlength=len(slugs)))[:-1]
-        return list(zip(np.split(cols, bounds), np.split(vals, bounds)))
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=len(rows)), out=indptr[1:])
+        return indptr, cols.astype(np.int32), vals
 
     def _weights(self, tf: np.ndarray, df: np.ndarray) -> np.ndarray:
         """TF-IDF weights ``(1 + ln tf) * (ln((1 + N) / (1 + df)) + 1)`` from tables of scalar
@@ -441,36 +509,34 @@ class RelatedIndex:
             self._tfw.append(1.0 + math.log(len(self._tfw)) if self._tfw else 0.0)
         return np.asarray(self._tfw)[tf] * self._idf[df]
 
-    def _matrices(self) -> None:
-        n = len(self.slugs)
-        rows = [self.vectors[slug] for slug in self.slugs]
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum([len(c) for c, _ in rows], out=indptr[1:])
-        indices = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, dtype=np.int64)
-        data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0, dtype=np.int64)
-        width = max(len(self.df), 1)
-        self.X = sp.csr_matrix((data, indices, indptr), shape=(n, width))
-        self.XT = self.X.T.tocsr()
-        self.days = np.array([-10**9 if self.docs[s].day is None else self.docs[s].day for s in self.slugs], dtype=np.int64)
-        self.dated = np.array([self.docs[s].day is not None for s in self.slugs], dtype=bool)
-        key = tuple((self.docs[s].topics, self.docs[s].tags) for s in self.slugs)
-        if key != self._incidence_key:
-            self.topic_bits, self.topic_n = self._incidence(lambda d: d.topics)
-            self.tag_bits, self.tag_n = self._incidence(lambda d: d.tags)
-            self._incidence_key = key
+    def _side_arrays(self) -> None:
+        """Dates and topic/tag incidence of the stories, by row."""
+        docs = [self.docs[s] for s in self.slugs]
+        self.days = np.array([-10**9 if d.day is None else d.day for d in docs], dtype=np.int64)
+        self.dated = np.array([d.day is not None for d in docs], dtype=bool)
+        self.topic_bits, self.topic_n = _incidence([d.topics for d in docs])
+        self.tag_bits, self.tag_n = _incidence([d.tags for d in docs])
 
-    def _incidence(self, get) -> tuple[np.ndarray, np.ndarray]:
-        """(bit masks: one row of uint64 words per story, set sizes) of the stories' labels."""
-        labels = sorted({x for slug in self.slugs for x in get(self.docs[slug])})
-        index = {x: i for i, x in enumerate(labels)}
-        bits = np.zeros((len(self.slugs), (len(labels) + 63) // 64), dtype=np.uint64)
-        sizes = np.zeros(len(self.slugs), dtype=np.int64)
-        for i, slug in enumerate(self.slugs):
-            for x in get(self.docs[slug]):
-                j = index[x]
-                bits[i, j // 64] |= np.uint64(1) << np.uint64(j % 64)
-                sizes[i] += 1
-        return bits, sizes
+    @staticmethod
+    def _replace_rows(indptr: np.ndarray, arrays: list[np.ndarray], rows: np.ndarray,
+                      new_ptr: np.ndarray, new_arrays: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """CSR rows `rows` (sorted) replaced by the rows of (new_ptr, new_arrays)."""
+        lengths = np.diff(indptr)
+        lengths[rows] = np.diff(new_ptr)
+        keep = np.ones(len(indptr) - 1, dtype=bool)
+        keep[rows] = False
+        out_ptr = np.zeros(len(indptr), dtype=np.int64)
+        np.cumsum(lengths, out=out_ptr[1:])
+        old_at = _spans(indptr[:-1][keep], np.diff(indptr)[keep])
+        new_at = _spans(out_ptr[:-1][keep], np.diff(out_ptr)[keep])
+        fresh_at = _spans(out_ptr[:-1][rows], np.diff(new_ptr))
+        out = []
+        for old, new in zip(arrays, new_arrays):
+            merged = np.empty(int(out_ptr[-1]), dtype=old.dtype)
+            merged[new_at] = old[old_at]
+            merged[fresh_at] = new
+            out.append(merged)
+        return out_ptr, out
 
     # ---- scoring
 
@@ -539,81 +605,68 @@ class RelatedIndex:
 
     # ---- incremental update
 
-    def _postings_of(self, columns: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(slug, column, tf) of every story term in `columns`, from the current terms."""
-        if self._postings is None:
-            lens = [len(self.cols[s]) for s in self.slugs]
-            rows = np.repeat(np.arange(len(self.slugs)), lens)
-            cols = np.concatenate([self.cols[s] for s in self.slugs])
-            tf = np.concatenate([self.docs[s].tf for s in self.slugs])
-            self._postings = sp.csc_matrix((tf, (rows, cols)), shape=(len(self.slugs), len(self.df)))
-            self._patched: set[str] = set()  # stories whose terms changed since: read from self.cols
-        m = self._postings
-        slugs, out_cols, out_tf = [], [], []
-        for c in columns.tolist():
-            if c < m.shape[1]:
-                lo, hi = m.indptr[c], m.indptr[c + 1]
-                for i, t in zip(m.indices[lo:hi].tolist(), m.data[lo:hi].tolist()):
-                    if self.slugs[i] not in self._patched:
-                        slugs.append(self.slugs[i])
-                        out_cols.append(c)
-                        out_tf.append(t)
-        wanted = set(columns.tolist())
-        for slug in sorted(self._patched):
-            for c, t in zip(self.cols[slug].tolist(), self.docs[slug].tf.tolist()):
-                if c in wanted:
-                    slugs.append(slug)
-                    out_cols.append(c)
-                    out_tf.append(t)
-        return slugs, np.array(out_cols, dtype=np.int64), np.array(out_tf, dtype=np.int64)
-
     def update(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]]) -> set[str]:
         """Bring the index up to date with `stories`; returns the slugs whose rows were recomputed."""
         stories = list(stories)
         new = {s.slug: s for s in stories}
-        if set(new) != set(self.docs) or getattr(self, "keys_version", None) != KEYS_VERSION:
-            # (an index pickled by an older digest, with other term keys, is rebuilt)
+        if (set(new) != set(self.docs) or getattr(self, "keys_version", None) != KEYS_VERSION
+                or not hasattr(self, "t_ptr")):
+            # N changed (every idf changes), or an index pickled by an older digest: full
             self._full(stories, story_topics)
             return set(self.slugs)
         changed = {}
         for slug, story in new.items():
-            if _sig(story, story_topics.get(slug, ())) != self.docs[slug].sig:  # cheap: no tokenising
-                changed[slug] = _doc(story, story_topics.get(slug, ()))
+            sig = _sig(story, story_topics.get(slug, ()))
+            if sig != self.docs[slug].sig:  # cheap: no tokenising
+                changed[slug] = (story, sig)
         if not changed:
             return set()
-        if self._postings is not None and len(self._patched) > 500:
-            self._postings = None  # re-index rather than read many patched stories one by one
-        self._postings_of(np.zeros(0, dtype=np.int64))  # index the terms as they were
-        touched: list[np.ndarray] = []
-        old_df = {}
-        for slug, doc in changed.items():
-            old_cols = self.cols[slug]
-            new_cols = self._columns(doc.keys)
-            gone = np.setdiff1d(old_cols, new_cols)
-            came = np.setdiff1d(new_cols, old_cols)
-            for c in np.concatenate([gone, came]).tolist():
-                old_df.setdefault(c, int(self.df[c]))
-            np.subtract.at(self.df, gone, 1)
-            np.add.at(self.df, came, 1)
-            touched += [gone, came]
-            self.cols[slug] = new_cols
-            self.docs[slug] = doc
-            self._patched.add(slug)
-        touched_cols = np.unique(np.concatenate(touched))
+        rows = np.array(sorted(self.pos[slug] for slug in changed), dtype=np.int64)
+        new_terms, gone, came = [], [], []
+        for row in rows.tolist():
+            slug = self.slugs[row]
+            story, sig = changed[slug]
+            old_doc = self.docs[slug]
+            if _text_sig(sig) == _text_sig(old_doc.sig):  # dates, tags, topics...: same terms
+                lo, hi = self.t_ptr[row], self.t_ptr[row + 1]
+                keys, tf, names = self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], old_doc.names
+            else:
+                keys, tf, names = _features(story)
+            self.docs[slug] = _doc(story, story_topics.get(slug, ()), names)
+            cols = self._columns(keys)
+            old_cols = self.t_cols[self.t_ptr[row]:self.t_ptr[row + 1]]
+            gone.append(np.setdiff1d(old_cols, cols))
+            came.append(np.setdiff1d(cols, old_cols))
+            new_terms.append((cols, tf))
+        new_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(c) for c, _ in new_terms], out=new_ptr[1:])
+        self.t_ptr, (self.t_cols, self.t_tf) = self._replace_rows(
+            self.t_ptr, [self.t_cols, self.t_tf], rows, new_ptr,
+            [np.concatenate([c for c, _ in new_terms]).astype(np.int32), np.concatenate([t for _, t in new_terms]).astype(np.int32)])
+        gone_cols, came_cols = np.concatenate(gone), np.concatenate(came)
+        touched = np.unique(np.concatenate([gone_cols, came_cols]))
+        old_df = self.df[touched].copy()
+        np.subtract.at(self.df, gone_cols, 1)
+        np.add.at(self.df, came_cols, 1)
         # A story's vector changes only if a term whose df changed is, or becomes, one of its
         # kept terms: its weight reaches the story's TOP_TERMS-th weight before or after.
-        holders, cols, tf = self._postings_of(touched_cols)
-        df_old = np.array([old_df[c] for c in cols.tolist()], dtype=np.int64)
-        df_new = self.df[cols]
+        hit = np.zeros(len(self.df), dtype=bool)
+        hit[touched] = True
+        at = np.flatnonzero(hit[self.t_cols])
+        holder = np.searchsorted(self.t_ptr, at, side="right") - 1
+        cols, tf = self.t_cols[at].astype(np.int64), self.t_tf[at]
+        df_old, df_new = old_df[np.searchsorted(touched, cols)], self.df[cols]
         w_old = np.where(df_old >= 2, self._weights(tf, df_old), -np.inf)
         w_new = np.where(df_new >= 2, self._weights(tf, df_new), -np.inf)
-        kth = np.array([self.kth[slug] for slug in holders])
-        moved = (w_old >= kth) | (w_new >= kth)
-        affected = set(changed) | {slug for slug, m in zip(holders, moved.tolist()) if m}
-        ordered = sorted(affected)
-        for slug, vec in zip(ordered, self._vectors(ordered)):
-            self.vectors[slug] = vec
-        self._matrices()
+        moved = (w_old >= self.kth[holder]) | (w_new >= self.kth[holder])
+        affected_rows = np.union1d(rows, holder[moved])
+        affected = {self.slugs[r] for r in affected_rows.tolist()}
+        x_ptr, x_cols, x_vals = self._vectors(affected_rows)
+        ptr, (indices, data) = self._replace_rows(self.X.indptr, [self.X.indices, self.X.data], affected_rows,
+                                                  x_ptr, [x_cols, x_vals])
+        self.X = sp.csr_matrix((data, indices, ptr), shape=(len(self.slugs), max(len(self.df), 1)))
+        self._xt = None
+        self._side_arrays()
         fresh = self._compute_rows(sorted(affected), full_rows=True)
         # Every other story: its scores against unaffected stories are unchanged; merge in
         # its new scores against the affected ones (scores are symmetric).
@@ -627,10 +680,10 @@ class RelatedIndex:
             if b in affected:
                 continue
             cand = self.cands[b]
-            kept = [c for c in cand.items if c[2] not in affected]
             arrived = incoming.get(b, [])
-            if not arrived and len(kept) == len(cand.items):
+            if not arrived and not any(c[2] in affected for c in cand.items):
                 continue
+            kept = [c for c in cand.items if c[2] not in affected]
             if cand.truncated and len(kept) < len(cand.items):
                 recompute.append(b)  # what ranked below the kept ones is unknown
                 continue
@@ -714,6 +767,18 @@ class RelatedIndex:
             for slug in group:
                 groups[slug] = tuple(s for s in ordered if s != slug)
         return groups
+
+
+def _incidence(sets: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(bit masks: one row of uint64 words per story, set sizes) of the stories' labels."""
+    labels = sorted(set().union(*sets)) if sets else []
+    index = {x: i for i, x in enumerate(labels)}
+    bits = np.zeros((len(sets), (len(labels) + 63) // 64), dtype=np.uint64)
+    sizes = np.array([len(s) for s in sets], dtype=np.int64)
+    rows = np.repeat(np.arange(len(sets)), sizes)
+    at = np.array([index[x] for s in sets for x in s], dtype=np.int64)
+    np.bitwise_or.at(bits, (rows, at // 64), np.left_shift(np.uint64(1), (at % 64).astype(np.uint64)))
+    return bits, sizes
 
 
 def _key(c: tuple[float, float, str]) -> tuple[float, str]:

@@ -203,6 +203,7 @@ TRICKY = [
     "ប្រទេសកម្ពុជា និង ជប៉ុន Japan aid ＪＩＣＡ loans ﬀ Ⅸ straße STRASSE ǅemal",
     "",
     "a an the of I x 7 _ __ mr. Mr MR",
+    "coast—guard talks in Hà Nội–Hải Phòng; the—of a—Japan ﬁsh—ﬁsh—port «Quad»—ASEAN—",
 ]
 
 
