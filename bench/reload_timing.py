@@ -49,6 +49,7 @@ def main() -> int:
     parser.add_argument("--site", type=Path, required=True)
     parser.add_argument("--story", help="the story file to edit, relative to the site (default: the bench's)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stages", action="store_true", help="also print the server's per-stage timings of each rebuild")
     args = parser.parse_args()
     site = args.site.resolve()
     story = _pick_story(site, args.story)
@@ -57,7 +58,8 @@ def main() -> int:
     slug = slug.group(1).strip("'\"") if slug else story.stem
 
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", "--site", str(site), "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", "--site", str(site), "--port", "0",
+                             *(["--timings"] if args.stages else [])],
                             env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: list[str] = []
     threading.Thread(target=lambda: [lines.append(l.rstrip()) for l in proc.stdout], daemon=True).start()
@@ -93,6 +95,8 @@ def main() -> int:
                 build_ms = int(wait_for(r"built in (\d+) ms", after=seen).group(1))
                 results.append((shown_ms, build_ms))
                 print(f"run {run}: save-to-reload {shown_ms:.0f} ms (build {build_ms} ms)", flush=True)
+                if args.stages:
+                    print("  " + wait_for(r"stages: .*", after=seen).group(0), flush=True)
                 time.sleep(0.5)
             browser.close()
     finally:

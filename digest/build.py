@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -113,10 +114,11 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         for view in views.stories:
             stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
         salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
-        fingerprints = {file_for(spec.url): page_fingerprint(salt, spec.context, stamps) for spec in specs}
-        stale = [spec for spec in specs
-                 if cache.fingerprints.get(file_for(spec.url)) != fingerprints[file_for(spec.url)]
-                 or not (out_dir / file_for(spec.url)).is_file()]
+        names = [file_for(spec.url) for spec in specs]
+        fingerprints = {name: page_fingerprint(salt, spec.context, stamps) for name, spec in zip(names, specs)}
+        base = str(out_dir) + os.sep
+        stale = [spec for name, spec in zip(names, specs)
+                 if cache.fingerprints.get(name) != fingerprints[name] or not os.path.isfile(base + name)]
     with stages.stage("render pages"):
         files = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress)
     rendered = len(stale)

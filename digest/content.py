@@ -260,6 +260,34 @@ def content_files(folder: Path) -> list[Path]:
     return sorted(found)
 
 
+def content_listing(folder: Path, root: Path) -> list[tuple[str, str, tuple[int, int]]]:
+    """(file path, path as shown relative to `root`, (mtime_ns, size)) of the files
+    `content_files` finds, in the same order; one `stat` each and no Path objects (fast)."""
+    base = str(folder)
+    if not os.path.isdir(base):
+        return []
+    prefix = str(root) + os.sep
+    found: list[tuple[tuple[str, ...], str, str, tuple[int, int]]] = []
+    stack = [base]
+    while stack:
+        current = stack.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif name.endswith(".md") and not name.endswith(".incoming.md"):
+                    stat = entry.stat()
+                    path = entry.path
+                    shown = path[len(prefix):] if path.startswith(prefix) else path
+                    shown = shown.replace(os.sep, "/")
+                    found.append((tuple(path[len(base):].split(os.sep)), path, shown, (stat.st_mtime_ns, stat.st_size)))
+    found.sort(key=lambda item: item[0])  # the order of sorted Paths: part by part
+    return [(path, shown, key) for _, path, shown, key in found]
+
+
 def read_text(path: Path, shown: str) -> str:
     """Read a content file as UTF-8; a file that is not UTF-8 is a ContentError."""
     return decode(path.read_bytes(), shown)
@@ -304,19 +332,17 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
 
     def load(folder: str, parse: Callable[[str, str], Any]) -> list[Any]:
         items = []
-        files = list(content_files(content / folder))
-        for done, file in enumerate(files):
+        files = content_listing(content / folder, root)
+        for done, (file, shown, key) in enumerate(files):
             if progress is not None and folder == "stories" and done % 256 == 0:
                 progress("parsing stories", done, len(files))
-            shown = _shown(file, root)
-            stat = file.stat()
-            key = (stat.st_mtime_ns, stat.st_size)
             old = previous.get(shown)
-            if old is not None and old.key == key and stat.st_mtime_ns < racy_after_ns:
+            if old is not None and old.key == key and key[0] < racy_after_ns:
                 records[shown] = old
                 items.append(old.item)
                 continue
-            data = file.read_bytes()
+            with open(file, "rb") as handle:
+                data = handle.read()
             stamp = hashlib.blake2b(data, digest_size=16).hexdigest()
             if old is not None and old.stamp == stamp:
                 records[shown] = Loaded(key, stamp, old.item)

@@ -13,6 +13,8 @@ entry's, so the same content gives the same bytes.
 
 from __future__ import annotations
 
+import heapq
+
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -98,13 +100,22 @@ def render_feeds(config: SiteConfig, views: SiteViews, now: datetime,
     return {job.path: render_feed(config, job, now, mtimes, limit) for job in feed_jobs(config, views, tags)}
 
 
-def newest(stories: Sequence[StoryView], mtimes: Mapping[str, datetime], limit: int) -> list[StoryView]:
-    """The `limit` newest stories by the time they appeared (dated or not), ties by slug."""
+def feed_order(stories: Sequence[StoryView], mtimes: Mapping[str, datetime]) -> dict[str, int]:
+    """Each story's rank, newest first by the time it appeared (dated or not), ties by slug:
+    sorted once per build, so that every feed picks its newest entries by rank."""
     def key(view: StoryView) -> tuple:
         when = entry_time(view.story, mtimes)
         return (when is None, -when.timestamp() if when else 0.0, view.slug)
 
-    return sorted(stories, key=key)[:limit]
+    return {view.slug: rank for rank, view in enumerate(sorted(stories, key=key))}
+
+
+def newest(stories: Sequence[StoryView], mtimes: Mapping[str, datetime], limit: int,
+           order: Mapping[str, int] | None = None) -> list[StoryView]:
+    """The `limit` newest stories by the time they appeared (dated or not), ties by slug;
+    `order` is `feed_order` of a superset of `stories` when the caller has it."""
+    rank = order if order is not None else feed_order(stories, mtimes)
+    return heapq.nsmallest(limit, stories, key=lambda view: rank[view.slug])
 
 
 def _feed(config: SiteConfig, stories: Sequence[StoryView], page: str, title: str, subtitle: str,

@@ -33,33 +33,47 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
     kind = type(value)
     if kind is StoryView:
         out.append("S" + stamps[value.story.path])
-    elif kind in _SCALARS:
-        out.append(repr(value))
+    elif kind is dict:
+        for key in sorted(value):
+            out.append(f"k:{key}")
+            _walk(value[key], out, stamps)
     elif kind is tuple or kind is list:
         out.append(f"[{len(value)}")
         for item in value:  # the common leaves inline: this runs for every entry of every listing
             item_kind = type(item)
             if item_kind is StoryView:
                 out.append("S" + stamps[item.story.path])
-            elif item_kind is str:
+            elif item_kind is str or item_kind is int:
                 out.append(repr(item))
+            elif item_kind is Topic:
+                out.append("T" + item.slug + "|" + stamps[item.path])
             else:
                 _walk(item, out, stamps)
         out.append("]")
+    elif kind in _SCALARS:
+        out.append(repr(value))
     elif kind is Listing:
         out.append(f"L{len(value.entries)}")
         for view, others in value.entries:
             out.append("S" + stamps[view.story.path])
             out.append(f"[{len(others)}")
             out.extend(["S" + stamps[other.story.path] for other in others])
+    elif kind is StoryLinks:  # on every story page: written out rather than walked
+        out.append(f"SL{len(value.related)}")
+        out.extend(["R" + stamps[ref.story.story.path] + repr(ref.reasons) for ref in value.related])
+        out.append(f"G{len(value.group)}")
+        out.extend(["S" + stamps[other.story.path] for other in value.group])
+        out.append(f"N{len(value.neighbours)}")
+        for topic, newer, older in value.neighbours:
+            out.append("T" + topic.slug + "|" + stamps[topic.path])
+            out.append("S" + stamps[newer.story.path] if newer is not None else "-")
+            out.append("S" + stamps[older.story.path] if older is not None else "-")
     elif kind is RelatedRef:
         out.append("R" + stamps[value.story.story.path] + repr(value.reasons))
+    elif kind is TagRef:
+        out.append(f"G{value.name!r}{value.url!r}{value.count}")
     elif kind is Topic or kind is Page:
         out.append(("T" if kind is Topic else "P") + value.slug + "|" + stamps[value.path])
-    elif kind in _RECORDS:
-        out.append(kind.__name__)
-        for name in _RECORDS[kind]:
-            _walk(getattr(value, name), out, stamps)
     elif isinstance(value, Mapping):
         for key in sorted(value):
             out.append(f"k:{key}")
@@ -71,4 +85,3 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
 
 
 _SCALARS = {str, int, float, bool, type(None)}
-_RECORDS = {kind: tuple(kind.__dataclass_fields__) for kind in (TagRef, StoryLinks)}

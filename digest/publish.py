@@ -26,8 +26,9 @@ def feed_files(config: SiteConfig, views: SiteViews, now: datetime, mtimes: Mapp
                salt: str, stamps: Mapping[str, str]) -> list[FileJob]:
     """A job per feed, fingerprinted by the stories it shows."""
     jobs = []
+    order = feeds.feed_order(views.stories, mtimes)
     for job in feeds.feed_jobs(config, views):
-        chosen = feeds.newest(job.stories, mtimes, job.limit)
+        chosen = feeds.newest(job.stories, mtimes, job.limit, order)
         parts = [salt, job.path, job.page, job.title, job.subtitle]
         parts += [stamps[v.story.path] + "@" + str(mtimes.get(v.slug, "")) for v in chosen]
         fingerprint = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()

@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000; the next free one if taken)")
     parser.add_argument("--open", action="store_true", help="open the preview in a web browser")
     parser.add_argument("--no-drafts", action="store_true", help="leave out drafts and future stories")
+    parser.add_argument("--timings", action="store_true", help="print the milliseconds of each stage of every rebuild")
     parser.set_defaults(func=run)
 
 
@@ -70,8 +71,9 @@ def _startup_config(root: Path) -> SiteConfig:
 class Preview:
     """The rebuild callable of the server: builds into the preview folder, tracks the config."""
 
-    def __init__(self, root: Path, config: SiteConfig, *, drafts: bool) -> None:
+    def __init__(self, root: Path, config: SiteConfig, *, drafts: bool, timings: bool = False) -> None:
         self.root = root
+        self.timings = timings
         self.config = config
         self.drafts = drafts
         self.out_dir = root / PREVIEW_DIR
@@ -91,6 +93,8 @@ class Preview:
                                defer_search=True, persist=False)
         extra = {"changes": changes} if self._accepts_changes else {}
         result = build_site(self.root, options=options, now=clock.now(), **extra)
+        if self.timings and not result.skipped:
+            _log("stages: " + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in result.timings))
         if result.deferred is not None:  # the search index is refreshed after the page reloads
             threading.Thread(target=self._index, args=(result.deferred,), name="digest-search-index",
                              daemon=True).start()
@@ -130,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     config = _startup_config(root)
-    preview = Preview(root, config, drafts=not args.no_drafts)
+    preview = Preview(root, config, drafts=not args.no_drafts, timings=args.timings)
     try:
         server = PreviewServer(preview.out_dir, rebuild=preview, base_path=preview.base_path,
                                host=args.host, port=args.port, log=_log)
