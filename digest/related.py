@@ -264,8 +264,11 @@ class _Doc:
 
 
 def _sig(story: Story, topics: Sequence[str]) -> tuple:
-    return (story.title, story.summary, story.body[:BODY_CHARS], story.date, story.source, tuple(topics),
-            story.tags, story.related, story.unrelated)
+    """Everything the story contributes; its first item stands for the text the terms and names
+    are read from (a digest: the index keeps no copy of the texts)."""
+    text = "\x00".join((story.title, story.summary or "", story.body[:max(BODY_CHARS, NAME_CHARS)]))
+    return (hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), story.date,
+            story.source, tuple(topics), story.tags, story.related, story.unrelated)
 
 
 def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
@@ -291,15 +294,18 @@ def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarr
     if (workers < 2 or len(stories) < PARALLEL_MIN or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return [_features(story) for story in stories]
-    step = -(-len(stories) // (workers * 2))  # two spans per worker: few, large messages
-    spans = [(i, min(i + step, len(stories))) for i in range(0, len(stories), step)]
+    share = len(stories) // workers  # this process reads the first share while the workers read the rest
+    step = -(-(len(stories) - share) // (2 * (workers - 1)))  # two large spans per worker
+    spans = [(i, min(i + step, len(stories))) for i in range(share, len(stories), step)]
     _FORKED = stories
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_features_of, spans, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            pending = pool.map_async(_features_of, spans, chunksize=1)
+            mine = [_features(story) for story in stories[:share]]
+            parts = pending.get()
     finally:
         _FORKED = ()
-    return [item for part in parts for item in part]
+    return mine + [item for part in parts for item in part]
 
 
 def _doc(story: Story, topics: Sequence[str], names: frozenset[str]) -> _Doc:
@@ -316,8 +322,8 @@ def _doc(story: Story, topics: Sequence[str], names: frozenset[str]) -> _Doc:
     )
 
 
-def _text_sig(sig: tuple) -> tuple:
-    return sig[:3]  # what the terms and names are read from: title, summary, body start
+def _text_sig(sig: tuple) -> bytes:
+    return sig[0]  # the digest of what the terms and names are read from
 
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -425,7 +431,7 @@ class RelatedIndex:
         self.col_keys = ordered[first]
         self.n_sorted = len(self.col_keys)  # col_keys[:n_sorted] is sorted; then keys first seen in updates
         self.extra: dict[int, int] = {}
-        self.df = np.diff(np.append(first, len(ordered))).astype(np.int64)
+        self.df = np.diff(np.append(first, len(ordered))).astype(np.int32)
         del ordered, first
         self.t_cols = _lookup(self.col_keys, keys).astype(np.int32)
         del keys
@@ -462,7 +468,7 @@ class RelatedIndex:
             cols[i] = self.extra[key]
         if new:
             self.col_keys = np.concatenate([self.col_keys, np.array(new, dtype=np.uint64)])
-            self.df = np.concatenate([self.df, np.zeros(len(new), dtype=np.int64)])
+            self.df = np.concatenate([self.df, np.zeros(len(new), dtype=np.int32)])
         return cols
 
     def _vectors(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -520,22 +526,19 @@ class RelatedIndex:
     @staticmethod
     def _replace_rows(indptr: np.ndarray, arrays: list[np.ndarray], rows: np.ndarray,
                       new_ptr: np.ndarray, new_arrays: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """CSR rows `rows` (sorted) replaced by the rows of (new_ptr, new_arrays)."""
+        """CSR rows `rows` (sorted) replaced by the rows of (new_ptr, new_arrays): slices copied."""
         lengths = np.diff(indptr)
         lengths[rows] = np.diff(new_ptr)
-        keep = np.ones(len(indptr) - 1, dtype=bool)
-        keep[rows] = False
         out_ptr = np.zeros(len(indptr), dtype=np.int64)
         np.cumsum(lengths, out=out_ptr[1:])
-        old_at = _spans(indptr[:-1][keep], np.diff(indptr)[keep])
-        new_at = _spans(out_ptr[:-1][keep], np.diff(out_ptr)[keep])
-        fresh_at = _spans(out_ptr[:-1][rows], np.diff(new_ptr))
+        cuts = indptr[rows].tolist(), indptr[rows + 1].tolist(), new_ptr.tolist()
         out = []
         for old, new in zip(arrays, new_arrays):
-            merged = np.empty(int(out_ptr[-1]), dtype=old.dtype)
-            merged[new_at] = old[old_at]
-            merged[fresh_at] = new
-            out.append(merged)
+            pieces, at = [], 0
+            for k, (lo, hi) in enumerate(zip(cuts[0], cuts[1])):
+                pieces += [old[at:lo], new[cuts[2][k]:cuts[2][k + 1]]]
+                at = hi
+            out.append(np.concatenate(pieces + [old[at:]]).astype(old.dtype, copy=False))
         return out_ptr, out
 
     # ---- scoring
@@ -558,23 +561,27 @@ class RelatedIndex:
         qualifying row (every pair reaching MIN_SCORE), best first."""
         out = {}
         order = np.array(sorted(self.pos[s] for s in slugs), dtype=np.int64)
+        few = len(order) * 8 < len(self.slugs)
         for start in range(0, len(order), BLOCK):
             rows = order[start:start + BLOCK]
-            for k, items, truncated in self._block(rows, full_rows):
+            for k, items, truncated in self._block(rows, full_rows, few):
                 slug = self.slugs[rows[k]]
                 self.cands[slug] = _Candidates(items[:self.keep], truncated=truncated)
                 if full_rows:
                     out[slug] = items
         return out
 
-    def _block(self, rows: np.ndarray, full_rows: bool) -> Iterable[tuple[int, list, bool]]:
+    def _block(self, rows: np.ndarray, full_rows: bool, few: bool) -> Iterable[tuple[int, list, bool]]:
         """(k, candidates best first, truncated) of each row rows[k] of the similarity matrix.
 
         The product is sparse: only pairs reaching MIN_COSINE are scored. A row with more than
         `keep` of them (a crowded topic) is cut first at its keep-th best cosine minus the largest
         bonus, below which no pair can make its list; this changes nothing but the work."""
         keep = self.keep
-        product = self.X[rows] @ self.XT
+        if few and self._xt is None:  # a few rows (an update): cheaper than transposing X
+            product = (self.X @ self.X[rows].T).T.tocsr()
+        else:
+            product = self.X[rows] @ self.XT
         r = np.repeat(np.arange(len(rows)), np.diff(product.indptr))
         b, data = product.indices.astype(np.int64), product.data
         ok = (data >= MIN_COSINE * _SCALE * _SCALE) & (b != rows[r])
@@ -622,7 +629,7 @@ class RelatedIndex:
         if not changed:
             return set()
         rows = np.array(sorted(self.pos[slug] for slug in changed), dtype=np.int64)
-        new_terms, gone, came = [], [], []
+        new_terms, gone, came, side = [], [], [], False
         for row in rows.tolist():
             slug = self.slugs[row]
             story, sig = changed[slug]
@@ -632,7 +639,8 @@ class RelatedIndex:
                 keys, tf, names = self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], old_doc.names
             else:
                 keys, tf, names = _features(story)
-            self.docs[slug] = _doc(story, story_topics.get(slug, ()), names)
+            self.docs[slug] = doc = _doc(story, story_topics.get(slug, ()), names)
+            side |= (doc.day, doc.topics, doc.tags) != (old_doc.day, old_doc.topics, old_doc.tags)
             cols = self._columns(keys)
             old_cols = self.t_cols[self.t_ptr[row]:self.t_ptr[row + 1]]
             gone.append(np.setdiff1d(old_cols, cols))
@@ -666,7 +674,8 @@ class RelatedIndex:
                                                   x_ptr, [x_cols, x_vals])
         self.X = sp.csr_matrix((data, indices, ptr), shape=(len(self.slugs), max(len(self.df), 1)))
         self._xt = None
-        self._side_arrays()
+        if side:
+            self._side_arrays()
         fresh = self._compute_rows(sorted(affected), full_rows=True)
         # Every other story: its scores against unaffected stories are unchanged; merge in
         # its new scores against the affected ones (scores are symmetric).
