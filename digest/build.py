@@ -29,7 +29,7 @@ from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import WriteReport, write_site
-from digest.parallel import render_all, workers
+from digest.parallel import fork_map, render_all, workers
 from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
 from digest.urls import file_for
@@ -93,11 +93,12 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     with stages.stage("cache load"):
         cache = _cache_for(cache_path, options)
     with stages.stage("parse content"):
-        site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS, progress)
+        site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS, progress,
+                                         options.parallel)
     stories, status, left_out = select_stories(site, options, now)
     warnings = _pin_warnings(stories, left_out)
     with stages.stage("topics"):
-        rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache)
+        rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache, options.parallel)
     with stages.stage("related stories"):
         links, groups, related_state, related_files = _relate(
             config, stories, story_topics, cache.related_state, workers() if options.parallel else 1)
@@ -222,14 +223,16 @@ def _pin_warnings(stories: list[Story], left_out: list[Story]) -> list[str]:
             for story in stories for pin in story.related if pin in dropped]
 
 
-def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: BuildCache
+def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: BuildCache, parallel: bool = True
                    ) -> tuple[str, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Topics per story, reusing the last build's assignment of every unchanged story file while
     the topics' rules are unchanged. Returns (rules key, slug -> topics, file stamp -> topics)."""
     rules_key = hashlib.blake2b(repr([(t.slug, records[t.path].stamp) for t in topics]).encode(),
                                 digest_size=16).hexdigest()
     memo = dict(cache.topic_assignments) if cache.topic_rules_key == rules_key else {}
-    fresh = topics_mod.assign_topics([s for s in stories if records[s.path].stamp not in memo], topics)
+    todo = [s for s in stories if records[s.path].stamp not in memo]
+    fresh = dict(fork_map(lambda chunk: list(topics_mod.assign_topics(chunk, topics).items()), todo,
+                          processes=None if parallel else 1))
     assigned = {}
     for story in stories:
         stamp = records[story.path].stamp

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from slugify import slugify
 
 from digest import frontmatter
+from digest.forkmap import fork_map
 from digest.errors import ContentError, Problem
 from digest.model import FrozenMap, Image, Page, Site, SiteConfig, Story, Topic
 from digest.topics import parse_rules
@@ -317,12 +318,14 @@ def load_site(config: SiteConfig) -> Site:
 
 
 def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_after_ns: int,
-                     progress: Callable[[str, int, int], None] | None = None) -> tuple[Site, dict[str, Loaded]]:
+                     progress: Callable[[str, int, int], None] | None = None,
+                     parallel: bool = True) -> tuple[Site, dict[str, Loaded]]:
     """Like `load_site`, reusing `previous` parses of files whose size and mtime are unchanged.
 
     A file modified at or after `racy_after_ns` (shortly before the previous build) is re-read
     and its hash compared, since a quick second edit can keep the same size and mtime.
-    `progress` is told `("parsing stories", done, total)` as story files are read.
+    `progress` is told `("parsing stories", done, total)` as story files are read; with
+    `parallel`, a large batch of changed files is parsed on every core.
     """
     root = config.root
     content = root / config.content_dir
@@ -331,33 +334,24 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
     records: dict[str, Loaded] = {}
 
     def load(folder: str, parse: Callable[[str, str], Any]) -> list[Any]:
-        items = []
         files = content_listing(content / folder, root)
-        for done, (file, shown, key) in enumerate(files):
-            if progress is not None and folder == "stories" and done % 256 == 0:
-                progress("parsing stories", done, len(files))
+        todo = []  # files whose size or mtime changed (or is too recent to trust): read and maybe parse
+        for file, shown, key in files:
             old = previous.get(shown)
             if old is not None and old.key == key and key[0] < racy_after_ns:
                 records[shown] = old
-                items.append(old.item)
-                continue
-            with open(file, "rb") as handle:
-                data = handle.read()
-            stamp = hashlib.blake2b(data, digest_size=16).hexdigest()
-            if old is not None and old.stamp == stamp:
-                records[shown] = Loaded(key, stamp, old.item)
-                items.append(old.item)
-                continue
-            try:
-                item = parse(decode(data, shown), shown)
-            except ContentError as exc:
-                problems.extend(exc.problems)
-                continue
-            records[shown] = Loaded(key, stamp, item)
-            items.append(item)
+            else:
+                todo.append((file, shown, key, old))
+        report = None
         if progress is not None and folder == "stories":
-            progress("parsing stories", len(files), len(files))
-        return items
+            report = lambda done: progress("parsing stories", len(files) - len(todo) + done, len(files))
+            report(0)
+        for shown, loaded, found in fork_map(lambda chunk: [_read(item, parse) for item in chunk], todo,
+                                             processes=None if parallel else 1, progress=report):
+            problems.extend(found)
+            if loaded is not None:
+                records[shown] = loaded
+        return [records[shown].item for _, shown, _ in files if shown in records]
 
     stories = load("stories", lambda text, path: parse_story(text, path, tz))
     topics = load("topics", lambda text, path: parse_topic(text, path, parse_rules))
@@ -368,6 +362,21 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
         raise ContentError(problems)
     site = Site(config=config, stories=tuple(stories), topics=tuple(topics), pages=tuple(pages))
     return site, records
+
+
+def _read(item: tuple[str, str, tuple[int, int], Loaded | None], parse: Callable[[str, str], Any]
+          ) -> tuple[str, Loaded | None, list[Problem]]:
+    """(shown path, its record or None, its problems) for one file: re-parsed only when its bytes changed."""
+    file, shown, key, old = item
+    with open(file, "rb") as handle:
+        data = handle.read()
+    stamp = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if old is not None and old.stamp == stamp:
+        return shown, Loaded(key, stamp, old.item), []
+    try:
+        return shown, Loaded(key, stamp, parse(decode(data, shown), shown)), []
+    except ContentError as exc:
+        return shown, None, list(exc.problems)
 
 
 def _shown(file: Path, root: Path) -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from digest.errors import Problem, TemplateError
+from digest.forkmap import fork_map, workers  # noqa: F401 (re-exported for the build)
 from digest.model import SiteConfig
 from digest.render import PageSpec, render_pages
 from digest.views import SiteViews
@@ -18,14 +19,6 @@ MIN_PAGES = 1000  # below this, forking a large build process costs more than it
 CHUNKS_PER_WORKER = 16  # enough chunks to balance the load and move a progress bar; few enough to be cheap
 SERIAL_CHUNK = 256  # pages rendered between progress reports in one process
 _JOB: tuple | None = None  # set in the parent just before forking; read by the workers
-
-
-def workers() -> int:
-    """How many processes to render with (the cores this process may use)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], template_dirs: Sequence[Path],

@@ -6,7 +6,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from digest import parallel
+from digest import forkmap, parallel
 from digest.build import build_site
 from digest.inputs import BuildOptions
 from tests.golden.regenerate import SITE
@@ -23,6 +23,8 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch) -> None:
     shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
     monkeypatch.setattr(parallel, "MIN_PAGES", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
+    monkeypatch.setattr(forkmap, "MIN_ITEMS", 1)  # parsing and topic assignment forked too
+    monkeypatch.setattr(forkmap, "workers", lambda: 2)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "parallel", use_cache=False), now=NOW)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
     parallel_files, serial_files = _files(tmp_path / "parallel"), _files(tmp_path / "serial")
@@ -45,3 +47,30 @@ def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) 
         build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
     assert [p.line for p in info.value.problems] == [1]
     assert info.value.problems[0].path.endswith("templates/story.html")
+
+
+def test_fork_map_keeps_order_reports_progress_and_equals_one_process(monkeypatch) -> None:
+    monkeypatch.setattr(forkmap, "workers", lambda: 2)
+    items = list(range(1000))
+    seen: list[int] = []
+    square = lambda chunk: [(x, x * x) for x in chunk]  # noqa: E731 (a closure reaches the workers by fork)
+    assert forkmap.fork_map(square, items, min_items=1, progress=seen.append) == square(items)
+    assert seen == sorted(seen) and seen[-1] == 1000 and len(seen) > 2
+    assert forkmap.fork_map(square, items, min_items=1, processes=1) == square(items)
+
+
+def test_content_problems_found_by_workers_are_all_reported_in_file_order(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    from digest.errors import ContentError
+
+    monkeypatch.setattr(forkmap, "MIN_ITEMS", 1)
+    monkeypatch.setattr(forkmap, "workers", lambda: 2)
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    for name in ("zz-bad.md", "aa-bad.md"):
+        (site / "content" / "stories" / name).write_text("---\ntitle: [unclosed\n---\nText.\n", encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
+    paths = [p.path for p in info.value.problems]
+    assert paths == ["content/stories/aa-bad.md", "content/stories/zz-bad.md"]
