@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from types import MappingProxyType
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -250,8 +250,7 @@ def _day(date: datetime | None) -> int | None:
     return None if date is None else date.date().toordinal()
 
 
-@dataclass(frozen=True, eq=False)
-class _Doc:
+class _Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full computation
     slug: str
     sig: tuple  # everything the story contributes; equal sig, equal doc
     names: frozenset[str]
@@ -266,9 +265,11 @@ class _Doc:
 def _sig(story: Story, topics: Sequence[str]) -> tuple:
     """Everything the story contributes; its first item stands for the text the terms and names
     are read from (a digest: the index keeps no copy of the texts)."""
-    text = "\x00".join((story.title, story.summary or "", story.body[:max(BODY_CHARS, NAME_CHARS)]))
-    return (hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), story.date,
-            story.source, tuple(topics), story.tags, story.related, story.unrelated)
+    text = hashlib.blake2b(digest_size=16)
+    for part in (story.title, story.summary or "", story.body[:max(BODY_CHARS, NAME_CHARS)]):
+        text.update(part.encode("utf-8", "surrogatepass"))
+        text.update(b"\xff")  # never in UTF-8: parts cannot run into each other
+    return (text.digest(), story.date, story.source, tuple(topics), story.tags, story.related, story.unrelated)
 
 
 def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
@@ -277,49 +278,54 @@ def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
     return keys, tf, story_names(story)
 
 
-_FORKED: Sequence[Story] = ()  # the stories a forked worker reads (inherited, not pickled)
+_FORKED: tuple | None = None  # (state, work) that forked workers run (inherited, not pickled)
 
 
-def _features_of(span: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray, frozenset[str]]]:
-    return [_features(story) for story in _FORKED[span[0]:span[1]]]
+def _can_fork(workers: int, n: int) -> bool:
+    """Fork workers only when asked, for large inputs, on a platform that has fork, and from a
+    single-threaded process (a fork of a threaded process can deadlock)."""
+    return (workers >= 2 and n >= PARALLEL_MIN and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods())
 
 
-def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarray, np.ndarray, frozenset[str]]]:
-    """Features of every story; in `workers` forked processes when that is safe and worth it.
+def _forked_work(span: tuple[int, int]) -> list:
+    state, work = _FORKED
+    return work(state, *span)
 
-    Forking is used only on a platform that has it and from a single-threaded process (a fork
-    of a threaded process can deadlock).
-    """
+
+def _split_work(n: int, workers: int, state: object, work) -> list:
+    """``work(state, lo, hi)`` (a list per item) over range(n): this process does the first share
+    while `workers - 1` forked processes do the rest, in two large spans each; results in order."""
     global _FORKED
-    if (workers < 2 or len(stories) < PARALLEL_MIN or threading.active_count() > 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
-        return [_features(story) for story in stories]
-    share = len(stories) // workers  # this process reads the first share while the workers read the rest
-    step = -(-(len(stories) - share) // (2 * (workers - 1)))  # two large spans per worker
-    spans = [(i, min(i + step, len(stories))) for i in range(share, len(stories), step)]
-    _FORKED = stories
+    share = n // workers
+    step = -(-(n - share) // (2 * (workers - 1)))
+    spans = [(i, min(i + step, n)) for i in range(share, n, step)]
+    _FORKED = (state, work)
     try:
         with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            pending = pool.map_async(_features_of, spans, chunksize=1)
-            mine = [_features(story) for story in stories[:share]]
+            pending = pool.map_async(_forked_work, spans, chunksize=1)
+            mine = work(state, 0, share)
             parts = pending.get()
     finally:
-        _FORKED = ()
+        _FORKED = None
     return mine + [item for part in parts for item in part]
 
 
-def _doc(story: Story, topics: Sequence[str], names: frozenset[str]) -> _Doc:
-    return _Doc(
-        slug=story.slug,
-        sig=_sig(story, topics),
-        names=names,
-        day=_day(story.date),
-        source=story.source.casefold().strip() if story.source else None,
-        topics=frozenset(topics),
-        tags=frozenset(t.casefold() for t in story.tags),
-        pins=tuple(story.related),
-        unrelated=frozenset(story.unrelated),
-    )
+def _features_span(stories: Sequence[Story], lo: int, hi: int) -> list:
+    return [_features(story) for story in stories[lo:hi]]
+
+
+def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarray, np.ndarray, frozenset[str]]]:
+    """Features of every story; with `workers` > 1, shared with forked processes (large sites)."""
+    if not _can_fork(workers, len(stories)):
+        return _features_span(stories, 0, len(stories))
+    return _split_work(len(stories), workers, stories, _features_span)
+
+
+def _doc(story: Story, topics: Sequence[str], names: frozenset[str], sig: tuple) -> _Doc:
+    return _Doc(story.slug, sig, names, _day(story.date), story.source.casefold().strip() if story.source else None,
+                frozenset(topics), frozenset(t.casefold() for t in story.tags), tuple(story.related),
+                frozenset(story.unrelated))
 
 
 def _text_sig(sig: tuple) -> bytes:
@@ -419,7 +425,7 @@ class RelatedIndex:
         fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
         features = [fresh[i] if i in fresh else known[_text_sig(sigs[i])] for i in range(len(stories))]
         del known, fresh
-        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f[2]) for s, f in zip(stories, features)}
+        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f[2], sig) for s, f, sig in zip(stories, features, sigs)}
         lengths = np.array([len(f[0]) for f in features], dtype=np.int64)
         keys = np.concatenate([f[0] for f in features] or [np.zeros(0, dtype=np.int64)]).view(np.uint64)
         self.t_tf = np.concatenate([f[1] for f in features] or [np.zeros(0, dtype=np.int64)]).astype(np.int32)
@@ -558,17 +564,21 @@ class RelatedIndex:
 
     def _compute_rows(self, slugs: Sequence[str], full_rows: bool = False) -> dict[str, list[tuple[float, float, str]]]:
         """Recompute the candidate lists of `slugs`; with `full_rows`, return each one's whole
-        qualifying row (every pair reaching MIN_SCORE), best first."""
-        out = {}
+        qualifying row (every pair reaching MIN_SCORE), best first. Many rows: shared with forked
+        workers (`workers` > 1)."""
         order = np.array(sorted(self.pos[s] for s in slugs), dtype=np.int64)
         few = len(order) * 8 < len(self.slugs)
-        for start in range(0, len(order), BLOCK):
-            rows = order[start:start + BLOCK]
-            for k, items, truncated in self._block(rows, full_rows, few):
-                slug = self.slugs[rows[k]]
-                self.cands[slug] = _Candidates(items[:self.keep], truncated=truncated)
-                if full_rows:
-                    out[slug] = items
+        if not few and _can_fork(self.workers, len(order)):
+            self.XT  # noqa: B018 -- made once, before the fork, and inherited
+            rows = _split_work(len(order), self.workers, (self, order, full_rows), _rows_span)
+        else:
+            rows = _rows_span((self, order, full_rows), 0, len(order), few)
+        out = {}
+        for row, items, truncated in rows:
+            slug = self.slugs[row]
+            self.cands[slug] = _Candidates(items[:self.keep], truncated=truncated)
+            if full_rows:
+                out[slug] = items
         return out
 
     def _block(self, rows: np.ndarray, full_rows: bool, few: bool) -> Iterable[tuple[int, list, bool]]:
@@ -639,7 +649,7 @@ class RelatedIndex:
                 keys, tf, names = self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], old_doc.names
             else:
                 keys, tf, names = _features(story)
-            self.docs[slug] = doc = _doc(story, story_topics.get(slug, ()), names)
+            self.docs[slug] = doc = _doc(story, story_topics.get(slug, ()), names, sig)
             side |= (doc.day, doc.topics, doc.tags) != (old_doc.day, old_doc.topics, old_doc.tags)
             cols = self._columns(keys)
             old_cols = self.t_cols[self.t_ptr[row]:self.t_ptr[row + 1]]
@@ -776,6 +786,16 @@ class RelatedIndex:
             for slug in group:
                 groups[slug] = tuple(s for s in ordered if s != slug)
         return groups
+
+
+def _rows_span(state: tuple, lo: int, hi: int, few: bool = False) -> list[tuple[int, list, bool]]:
+    """(row, candidates best first, truncated) of the rows order[lo:hi], in blocks of BLOCK rows."""
+    index, order, full_rows = state
+    out = []
+    for start in range(lo, hi, BLOCK):
+        rows = order[start:min(start + BLOCK, hi)]
+        out += [(int(rows[k]), items, truncated) for k, items, truncated in index._block(rows, full_rows, few)]
+    return out
 
 
 def _incidence(sets: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
