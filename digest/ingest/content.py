@@ -157,24 +157,40 @@ def insert_figures(body, figures: list[FigureRef]) -> None:
 RETRY_BELOW_CHARS = 1500  # a fast-mode result shorter than this gets the full cascade too
 
 
-def main_content(tree, url: str | None = None, *, reparse=None):
+def main_content(tree, url: str | None = None):
     """The article part of a parsed page as a simplified HTML element, or None if none is found.
 
-    trafilatura runs in its fast mode (its own rules only); when that finds little text, and
-    `reparse` can give a fresh tree, the full cascade (with its readability and jusText
-    comparisons) runs as well and the longer result is kept. Changes `tree` (the extractor
-    prunes it): read metadata and figures from it first.
+    trafilatura runs in its fast mode (its own rules only); when that finds little text, the
+    full cascade (with its readability and jusText comparisons) runs as well and the longer
+    result is kept. `tree` is left as it was (trafilatura works on its own copy).
     """
     first = _extract(tree, fast=True)
     size = _size(first)
-    if size >= RETRY_BELOW_CHARS or reparse is None:
+    if size >= RETRY_BELOW_CHARS:
         return first
-    second = _extract(reparse(), fast=False)
+    second = _extract(tree, fast=False)
     return second if _size(second) > size else first
 
 
 def _size(root) -> int:
     return 0 if root is None else len(" ".join("".join(root.itertext()).split()))
+
+
+_OPTIONS: dict[bool, object] = {}
+
+
+def _options(fast: bool):
+    """trafilatura's settings for one mode, built once (it never changes them).
+
+    No URL: links stay as written (tomarkdown makes them absolute), which spares a costly
+    pass. Output "xml" only so that trafilatura does not also render the text, unused here.
+    """
+    if fast not in _OPTIONS:
+        from trafilatura.settings import Extractor
+
+        _OPTIONS[fast] = Extractor(output_format="xml", fast=fast, comments=False, tables=True,
+                                   images=False, links=True, formatting=True, url=None)
+    return _OPTIONS[fast]
 
 
 def _extract(tree, fast: bool):
@@ -183,11 +199,7 @@ def _extract(tree, fast: bool):
 
     if tree is None:
         return None
-    # no URL: links stay as written (tomarkdown makes them absolute), which spares a costly pass
-    doc = bare_extraction(
-        tree, url=None, with_metadata=False, include_comments=False, include_tables=True,
-        include_images=False, include_links=True, include_formatting=True, fast=fast,
-    )
+    doc = bare_extraction(tree, options=_options(fast))
     if doc is None or doc.body is None:
         return None
     return convert_to_html(doc.body)

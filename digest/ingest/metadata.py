@@ -17,6 +17,7 @@ from digest.ingest import jsonld
 from digest.ingest.dates import date_from_url, parse_machine_date, parse_text_date
 from digest.ingest.extracted import ExtractedImage
 from digest.ingest.names import clean_authors
+from digest.ingest.pagedate import find_page_date
 from digest.ingest.sanitize import safe_url
 
 MAX_TAGS = 20
@@ -354,7 +355,7 @@ def _pick_date(page: _Page, ld: _LD) -> str | None:
     if strength == STRONG:
         if d and _utc_near_midnight(d):
             # a UTC instant near midnight: the page's own day may be the one before or after
-            local = _htmldate(page)
+            local = _htmldate(page, ld)
             if local and local != d[:10] and abs((_day(local) - _day(d)).days) == 1:
                 return local
         return d
@@ -363,7 +364,7 @@ def _pick_date(page: _Page, ld: _LD) -> str | None:
     if found:
         return found
     # no trustworthy markup: htmldate's whole-page heuristics (bylines, text, URL patterns)
-    found = _htmldate(page)
+    found = _htmldate(page, ld)
     if found:
         # same day as the page's <time>: keep that one, it has the time and zone
         return d if d and d[:10] == found[:10] else found
@@ -409,16 +410,8 @@ def _utc_near_midnight(iso: str) -> bool:
     return bool(m) and (int(m.group(1)) >= 21 or int(m.group(1)) < 4)
 
 
-def _htmldate(page: _Page) -> str | None:
-    try:
-        from htmldate import find_date
-    except ImportError:  # pragma: no cover - htmldate comes with trafilatura
-        return None
-    try:
-        found = find_date(page.tree, url=page.url, original_date=True, extensive_search=True)
-    except (ValueError, TypeError):
-        return None
-    return parse_machine_date(found) if found else None
+def _htmldate(page: _Page, ld: _LD) -> str | None:
+    return find_page_date(page.tree, page.url, _pick_lang(page, ld))
 
 
 def _pick_updated(page: _Page, ld: _LD) -> str | None:

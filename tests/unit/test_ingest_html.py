@@ -232,6 +232,31 @@ def test_deeply_nested_and_truncated_markup_does_not_crash():
     assert "Flood warnings were lifted" in ex.body and ex.title == "Flood warnings lifted"
 
 
+def test_nesting_limit_is_exact():
+    from digest.ingest.html import MAX_DEPTH, parse_html, too_deep
+
+    # html > body > div * k: k + 2 levels
+    assert not too_deep(parse_html("<div>" * (MAX_DEPTH - 2) + "x"))
+    assert too_deep(parse_html("<div>" * (MAX_DEPTH - 1) + "x"))
+
+
+def test_date_search_languages_follow_the_page():
+    from digest.ingest.pagedate import date_languages
+
+    assert date_languages("de-AT") == ("de", "en")
+    assert date_languages("es_ES") == ("en", "es")
+    assert date_languages("en") == ("en",)
+    assert date_languages(None) is None and date_languages("xx-unknown") is None
+
+
+def test_textual_date_found_whatever_the_page_language():
+    body = "<p>" + "Der Gemeinderat hat am Montag den neuen Fahrplan beschlossen. " * 6 + "</p>"
+    for lang in ("es", "de", ""):
+        html = (f'<html lang="{lang}"><head><title>Fahrplan</title></head><body><article><h1>Fahrplan</h1>'
+                f'<div class="info">miércoles, 4 de mayo de 2022</div>{body}</article></body></html>')
+        assert extract_html(html).date == "2022-05-04", lang
+
+
 def test_deterministic_output():
     data = (FIXTURES / "graph_article.html").read_bytes()
     assert extract_html(data, "https://news.example.org/x") == extract_html(data, "https://news.example.org/x")
