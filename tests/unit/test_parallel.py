@@ -74,3 +74,40 @@ def test_content_problems_found_by_workers_are_all_reported_in_file_order(tmp_pa
         build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
     paths = [p.path for p in info.value.problems]
     assert paths == ["content/stories/aa-bad.md", "content/stories/zz-bad.md"]
+
+
+def test_generated_corpus_parallel_and_cached_builds_equal_single_process_clean_builds(tmp_path: Path, monkeypatch) -> None:
+    """Issue 7 point 4 on a generated corpus (bench/generate.py, 150 stories, related on): every
+    build forks (parsing, topics, rendering) and reuses the cache through edits, and each result
+    is byte for byte a clean build in one process."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import generate  # noqa: E402  (the benchmark's seeded corpus generator)
+
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    monkeypatch.setattr(forkmap, "MIN_ITEMS", 1)
+    monkeypatch.setattr(forkmap, "workers", lambda: 2)
+    site = tmp_path / "site"
+    generate.generate(site, 150, 11)
+    fast = BuildOptions(out_dir=tmp_path / "fast")
+    stories = sorted((site / "content" / "stories").rglob("*.md"))
+
+    def check(step: str) -> None:
+        build_site(site, options=fast, now=NOW)
+        clean = tmp_path / f"clean-{step}"
+        build_site(site, options=BuildOptions(out_dir=clean, use_cache=False, parallel=False), now=NOW)
+        fast_files, clean_files = _files(tmp_path / "fast"), _files(clean)
+        assert sorted(fast_files) == sorted(clean_files), step
+        assert [k for k in clean_files if fast_files[k] != clean_files[k]] == [], step
+
+    check("cold")
+    generate.edit_story(site, 1)  # one story's text
+    check("edit")
+    stories[3].unlink()  # a deleted story disappears from every page
+    check("delete")
+    text = stories[7].read_text(encoding="utf-8")
+    stories[7].write_text(text.replace("\ntitle:", "\ntitle: Renamed and", 1), encoding="utf-8")
+    stories[7].rename(stories[7].with_name("renamed-story.md"))
+    check("rename")
