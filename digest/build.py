@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
@@ -29,7 +29,7 @@ from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import WriteReport, write_site
-from digest.parallel import fork_map, render_all, workers
+from digest.parallel import fork_map, render_all, staging_for, workers
 from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
 from digest.urls import file_for
@@ -120,26 +120,30 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         base = str(out_dir) + os.sep
         stale = [spec for name, spec in zip(names, specs)
                  if cache.fingerprints.get(name) != fingerprints[name] or not os.path.isfile(base + name)]
-    with stages.stage("render pages"):
-        files = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress)
-    rendered = len(stale)
-    with stages.stage("feeds"):
-        mtimes = _entry_mtimes(stories, records, now)
-        for job in publish.feed_files(config, views, now, mtimes, salt, stamps):
-            fingerprints[job.path] = job.fingerprint
-            if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
-                files[job.path] = job.make()
-                rendered += 1
-    with stages.stage("sitemap and static"):
-        extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
-        extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
-        extra.update(related_files)
-        files.update(extra)
-    with stages.stage("write"):
-        outputs = frozenset(fingerprints) | frozenset(extra)
-        report = write_site(out_dir, files, expected=outputs,
-                            protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset(),
-                            previous=cache.outputs or None)
+    with staging_for(out_dir) as staging:  # pages that render workers wrote, until they are moved into place
+        with stages.stage("render pages"):
+            pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
+                               out_dir=out_dir, staging=staging)
+        files = pages.files
+        rendered = len(stale)
+        with stages.stage("feeds"):
+            mtimes = _entry_mtimes(stories, records, now)
+            for job in publish.feed_files(config, views, now, mtimes, salt, stamps):
+                fingerprints[job.path] = job.fingerprint
+                if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
+                    files[job.path] = job.make()
+                    rendered += 1
+        with stages.stage("sitemap and static"):
+            extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
+            extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
+            extra.update(related_files)
+            files.update(extra)
+        with stages.stage("write"):
+            outputs = frozenset(fingerprints) | frozenset(extra)
+            report = write_site(out_dir, files, expected=outputs,
+                                protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset(),
+                                previous=cache.outputs or None)
+            report = replace(report, unchanged=report.unchanged + pages.unchanged)
     records_by_stamp: dict[str, search.SearchRecord] = {}
     deferred = None
     if config.search_enabled:  # Pagefind runs only when the indexed text changed

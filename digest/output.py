@@ -10,6 +10,13 @@ from pathlib import Path
 from typing import Mapping
 
 @dataclass(frozen=True)
+class Staged:
+    """A file already written elsewhere on the same file system (by a render worker), to be moved into place."""
+
+    path: str
+
+
+@dataclass(frozen=True)
 class WriteReport:
     written: int
     unchanged: int
@@ -30,14 +37,15 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | None = None,
+def write_site(out_dir: Path, files: Mapping[str, bytes | Staged], expected: set[str] | None = None,
                protected: frozenset[str] = frozenset(), previous: frozenset[str] | None = None) -> WriteReport:
     """Write `files` into `out_dir` and remove every file not in `expected` (default: `files`).
 
     Files in `expected` but not in `files` are kept as they are (pages an incremental build did
     not need to render); `protected` top-level folders (e.g. the search index) are left alone.
     With `previous` (the files the last build left), only those are candidates for removal, so
-    an incremental build does not walk the whole folder; without it every file is.
+    an incremental build does not walk the whole folder; without it every file is. A `Staged`
+    value is a file a render worker already wrote and found different: it is moved into place.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = unchanged = 0
@@ -45,6 +53,13 @@ def write_site(out_dir: Path, files: Mapping[str, bytes], expected: set[str] | N
     for name in sorted(files):
         data = files[name]
         target = out_dir / name
+        if isinstance(data, Staged):  # known to differ from the output's file: moved into place (a rename)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            os.replace(data.path, target)
+            written += 1
+            continue
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
                 unchanged += 1

@@ -1,17 +1,27 @@
 """Rendering pages on every core: a forked process pool shares the built views without copying
-them (copy-on-write) and returns each page's bytes. Same output as rendering in one process:
-each page is a pure function of its spec."""
+them (copy-on-write). Same output as rendering in one process: each page is a pure function of
+its spec.
+
+With a staging folder, each worker also compares its pages with the output folder and writes
+only the pages that changed into the staging folder, so neither the page bytes nor their
+writing pass through the parent: it moves the staged files into place (`output.write_site`)
+once every page has rendered, and the output stays as it was when any page fails.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from digest.errors import Problem, TemplateError
 from digest.forkmap import fork_map, workers  # noqa: F401 (re-exported for the build)
 from digest.model import SiteConfig
+from digest.output import Staged
 from digest.render import PageSpec, render_pages
 from digest.views import SiteViews
 
@@ -21,19 +31,40 @@ SERIAL_CHUNK = 256  # pages rendered between progress reports in one process
 _JOB: tuple | None = None  # set in the parent just before forking; read by the workers
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """Rendered pages: bytes (or staged files) of the pages to write, and how many were unchanged."""
+
+    files: dict[str, bytes | Staged]
+    unchanged: int = 0  # pages a worker found identical in the output folder (not in `files`)
+
+
+@contextmanager
+def staging_for(out_dir: Path) -> Iterator[Path]:
+    """A fresh staging folder beside `out_dir` (same file system, so moves are renames), removed afterwards."""
+    staging = out_dir.parent / f".{out_dir.name}.staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)  # left by a killed build
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], template_dirs: Sequence[Path],
-               parallel: bool = True, progress: Callable[[str, int, int], None] | None = None) -> dict[str, bytes]:
+               parallel: bool = True, progress: Callable[[str, int, int], None] | None = None,
+               out_dir: Path | None = None, staging: Path | None = None) -> Rendered:
     """Render `specs`, in parallel when it pays; raise TemplateError listing every failing template.
 
-    `progress` is told `("rendering pages", done, total)` as chunks of pages finish."""
+    `progress` is told `("rendering pages", done, total)` as chunks of pages finish. Given
+    `out_dir` and `staging`, parallel workers stage changed pages there (see the module doc)."""
     count = workers()
     total = len(specs)
     if not parallel or count < 2 or total < MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
         chunks: Iterable[range] = [range(start, min(start + SERIAL_CHUNK, total)) for start in range(0, total, SERIAL_CHUNK)]
-        results = (_render(config, views, specs, template_dirs, chunk) for chunk in chunks)
-        return _gather(results, total, progress)
+        return _gather((_render(config, views, specs, template_dirs, chunk) for chunk in chunks), total, progress)
     global _JOB
-    _JOB = (config, views, specs, template_dirs)
+    _JOB = (config, views, specs, template_dirs,
+            None if out_dir is None or staging is None else (str(out_dir), str(staging)))
     chunks = [range(start, total, count * CHUNKS_PER_WORKER) for start in range(count * CHUNKS_PER_WORKER)]
     try:
         with multiprocessing.get_context("fork").Pool(count) as pool:
@@ -42,13 +73,14 @@ def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], 
         _JOB = None
 
 
-def _gather(results: Iterable[tuple[dict[str, bytes], list[Problem]]], total: int,
-            progress: Callable[[str, int, int], None] | None) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
+def _gather(results: Iterable[tuple[dict[str, bytes | Staged], int, list[Problem], int]], total: int,
+            progress: Callable[[str, int, int], None] | None) -> Rendered:
+    files: dict[str, bytes | Staged] = {}
     problems: dict[str, Problem] = {}
-    done = 0
-    for chunk_files, chunk_problems, rendered in results:
+    done = unchanged = 0
+    for chunk_files, chunk_unchanged, chunk_problems, rendered in results:
         files.update(chunk_files)
+        unchanged += chunk_unchanged
         for problem in chunk_problems:
             problems.setdefault(str(problem), problem)
         done += rendered
@@ -56,18 +88,48 @@ def _gather(results: Iterable[tuple[dict[str, bytes], list[Problem]]], total: in
             progress("rendering pages", done, total)
     if problems:
         raise TemplateError(sorted(problems.values(), key=str))
-    return {name: files[name] for name in sorted(files)}
+    return Rendered({name: files[name] for name in sorted(files)}, unchanged)
 
 
 def _render(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], template_dirs: Sequence[Path],
-            indices: range) -> tuple[dict[str, bytes], list[Problem], int]:
+            indices: range) -> tuple[dict[str, bytes | Staged], int, list[Problem], int]:
     try:
-        return render_pages(config, views, [specs[i] for i in indices], template_dirs), [], len(indices)
+        return dict(render_pages(config, views, [specs[i] for i in indices], template_dirs)), 0, [], len(indices)
     except TemplateError as exc:
-        return {}, exc.problems, len(indices)
+        return {}, 0, exc.problems, len(indices)
 
 
-def _render_chunk(indices: range) -> tuple[dict[str, bytes], list[Problem], int]:
+def _render_chunk(indices: range) -> tuple[dict[str, bytes | Staged], int, list[Problem], int]:
     assert _JOB is not None, "render workers must be forked from render_all"
-    config, views, specs, template_dirs = _JOB
-    return _render(config, views, specs, template_dirs, indices)
+    config, views, specs, template_dirs, folders = _JOB
+    files, _, problems, rendered = _render(config, views, specs, template_dirs, indices)
+    if folders is None or problems:
+        return files, 0, problems, rendered
+    return (*_stage(files, *folders), problems, rendered)
+
+
+def _stage(files: dict[str, bytes | Staged], out_dir: str, staging: str) -> tuple[dict[str, bytes | Staged], int]:
+    """Stage the pages whose bytes differ from the output folder's; count the others."""
+    staged: dict[str, bytes | Staged] = {}
+    unchanged = 0
+    made: set[str] = set()
+    for name, data in files.items():
+        assert isinstance(data, bytes)
+        target = os.path.join(out_dir, name)
+        try:
+            if os.path.getsize(target) == len(data):
+                with open(target, "rb") as handle:
+                    if handle.read() == data:
+                        unchanged += 1
+                        continue
+        except FileNotFoundError:
+            pass
+        path = os.path.join(staging, name)
+        folder = os.path.dirname(path)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        staged[name] = Staged(path)
+    return staged, unchanged

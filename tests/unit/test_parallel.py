@@ -39,14 +39,20 @@ def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) 
 
     site = tmp_path / "site"
     shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
-    (site / "templates").mkdir()
-    (site / "templates" / "story.html").write_text("{{ entry.nothing_here }}\n", encoding="utf-8")
     monkeypatch.setattr(parallel, "MIN_PAGES", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
+    before = _files(tmp_path / "out")
+    (site / "templates").mkdir()
+    (site / "templates" / "story.html").write_text("{{ entry.nothing_here }}\n", encoding="utf-8")
+    (site / "templates" / "tag.html").write_text("{% extends 'base.html' %}{% block main %}changed{% endblock %}\n",
+                                               encoding="utf-8")  # pages that do render are staged, then dropped
     with pytest.raises(TemplateError) as info:
         build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
     assert [p.line for p in info.value.problems] == [1]
     assert info.value.problems[0].path.endswith("templates/story.html")
+    assert _files(tmp_path / "out") == before  # the failed build left the output as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # and no staging folder behind
 
 
 def test_fork_map_keeps_order_reports_progress_and_equals_one_process(monkeypatch) -> None:
