@@ -396,9 +396,22 @@ class RelatedIndex:
         self._full(list(stories), story_topics)
 
     def __getstate__(self) -> dict:
+        """Pickled compactly (the build cache): no transpose of X, counts and weights in the
+        smallest integer type that holds them (widened again on unpickling)."""
         state = dict(self.__dict__)
         state["_xt"] = None  # derived from X: cheaper to transpose than to store
+        if len(self.t_tf) and int(self.t_tf.max()) < 2**16:
+            state["t_tf"] = self.t_tf.astype(np.uint16)
+        x = self.X
+        state["X"] = (x.indptr, x.indices, x.data.astype(np.int32), x.shape)  # weights <= _SCALE
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.t_tf = self.t_tf.astype(np.int32)
+        if isinstance(self.X, tuple):
+            indptr, indices, data, shape = self.X
+            self.X = sp.csr_matrix((data.astype(np.int64), indices, indptr), shape=shape)
 
     # ---- building
 
