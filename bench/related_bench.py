@@ -67,6 +67,30 @@ def timed(label: str, fn):
     return value
 
 
+PHASES: dict[str, list[float]] = {}
+
+
+def phase_timer(name: str, fn):
+    """Wrap `fn` to add its wall, CPU (this process) and workers' CPU to PHASES[name]."""
+    def wrapped(*args, **kwargs):
+        wall, cpu, kids = time.perf_counter(), time.process_time(), os.times()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            after = os.times()
+            child = (after.children_user + after.children_system) - (kids.children_user + kids.children_system)
+            total = PHASES.setdefault(name, [0.0, 0.0, 0.0])
+            for i, value in enumerate((time.perf_counter() - wall, time.process_time() - cpu, child)):
+                total[i] += value
+    return wrapped
+
+
+def print_phases() -> None:
+    for name, (wall, cpu, child) in PHASES.items():
+        print(f"  {name}: {wall:.2f} s wall, {cpu:.2f} s CPU + {child:.2f} s CPU in workers")
+    PHASES.clear()
+
+
 def edited(corpus: list[Story], e: int) -> tuple[int, Story]:
     k = (e * 7919) % len(corpus)
     s = corpus[k]
@@ -121,8 +145,13 @@ def main() -> None:
     words = sum(len(s.body.split()) for s in corpus)
     print(f"{len(corpus)} stories, {words / len(corpus):.0f} body words on average; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; peak RSS before {peak_mb():.0f} MB", flush=True)
+    import digest.related as related
+
+    related._all_features = phase_timer("reading the texts (terms, names)", related._all_features)
+    RelatedIndex._compute_rows = phase_timer("similarity rows + candidates", RelatedIndex._compute_rows)
     index = timed(f"full computation (RelatedIndex, workers={args.workers})",
                   lambda: RelatedIndex(corpus, topics, 5, workers=args.workers))
+    print_phases()
     timed("result()", index.result)
     for e in range(args.edits):
         k, corpus[k] = edited(corpus, e)

@@ -260,16 +260,31 @@ class _Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full compu
     tags: frozenset[str]
     pins: tuple[str, ...]
     unrelated: frozenset[str]
+    seen: tuple  # _seen(story) when the doc was made: lets this process skip the text digest
 
 
-def _sig(story: Story, topics: Sequence[str]) -> tuple:
+_PROBE = hash("digest.related text probe")  # str hashes are salted per process (and shared by forks)
+
+
+def _seen(story: Story) -> tuple:
+    """This process's str hashes of the story's texts (cached by Python on unchanged str objects,
+    so cheap while `serve` keeps its stories); meaningless in another process, hence _PROBE."""
+    return (_PROBE, hash(story.title), hash(story.summary), hash(story.body))
+
+
+def _sig(story: Story, topics: Sequence[str], known: _Doc | None = None, seen: tuple | None = None) -> tuple:
     """Everything the story contributes; its first item stands for the text the terms and names
-    are read from (a digest: the index keeps no copy of the texts)."""
-    text = hashlib.blake2b(digest_size=16)
-    for part in (story.title, story.summary or "", story.body[:max(BODY_CHARS, NAME_CHARS)]):
-        text.update(part.encode("utf-8", "surrogatepass"))
-        text.update(b"\xff")  # never in UTF-8: parts cannot run into each other
-    return (text.digest(), story.date, story.source, tuple(topics), story.tags, story.related, story.unrelated)
+    are read from (a digest: the index keeps no copy of the texts). `known`: the story's doc,
+    whose digest is reused when the texts hash the same in this process (`seen`)."""
+    if known is not None and seen == known.seen:
+        digest = known.sig[0]
+    else:
+        text = hashlib.blake2b(digest_size=16)
+        for part in (story.title, story.summary or "", story.body[:max(BODY_CHARS, NAME_CHARS)]):
+            text.update(part.encode("utf-8", "surrogatepass"))
+            text.update(b"\xff")  # never in UTF-8: parts cannot run into each other
+        digest = text.digest()
+    return (digest, story.date, story.source, tuple(topics), story.tags, story.related, story.unrelated)
 
 
 def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
@@ -322,10 +337,10 @@ def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarr
     return _split_work(len(stories), workers, stories, _features_span)
 
 
-def _doc(story: Story, topics: Sequence[str], names: frozenset[str], sig: tuple) -> _Doc:
+def _doc(story: Story, topics: Sequence[str], names: frozenset[str], sig: tuple, seen: tuple) -> _Doc:
     return _Doc(story.slug, sig, names, _day(story.date), story.source.casefold().strip() if story.source else None,
                 frozenset(topics), frozenset(t.casefold() for t in story.tags), tuple(story.related),
-                frozenset(story.unrelated))
+                frozenset(story.unrelated), seen)
 
 
 def _text_sig(sig: tuple) -> bytes:
@@ -438,7 +453,8 @@ class RelatedIndex:
         fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
         features = [fresh[i] if i in fresh else known[_text_sig(sigs[i])] for i in range(len(stories))]
         del known, fresh
-        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f[2], sig) for s, f, sig in zip(stories, features, sigs)}
+        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f[2], sig, _seen(s))
+                     for s, f, sig in zip(stories, features, sigs)}
         lengths = np.array([len(f[0]) for f in features], dtype=np.int64)
         keys = np.concatenate([f[0] for f in features] or [np.zeros(0, dtype=np.int64)]).view(np.uint64)
         self.t_tf = np.concatenate([f[1] for f in features] or [np.zeros(0, dtype=np.int64)]).astype(np.int32)
@@ -646,23 +662,26 @@ class RelatedIndex:
             return set(self.slugs)
         changed = {}
         for slug, story in new.items():
-            sig = _sig(story, story_topics.get(slug, ()))
+            seen = _seen(story)
+            sig = _sig(story, story_topics.get(slug, ()), self.docs[slug], seen)
             if sig != self.docs[slug].sig:  # cheap: no tokenising
-                changed[slug] = (story, sig)
+                changed[slug] = (story, sig, seen)
+            elif seen != self.docs[slug].seen:  # first update in this process: digest checked once
+                self.docs[slug] = self.docs[slug]._replace(seen=seen)
         if not changed:
             return set()
         rows = np.array(sorted(self.pos[slug] for slug in changed), dtype=np.int64)
         new_terms, gone, came, side = [], [], [], False
         for row in rows.tolist():
             slug = self.slugs[row]
-            story, sig = changed[slug]
+            story, sig, seen = changed[slug]
             old_doc = self.docs[slug]
             if _text_sig(sig) == _text_sig(old_doc.sig):  # dates, tags, topics...: same terms
                 lo, hi = self.t_ptr[row], self.t_ptr[row + 1]
                 keys, tf, names = self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], old_doc.names
             else:
                 keys, tf, names = _features(story)
-            self.docs[slug] = doc = _doc(story, story_topics.get(slug, ()), names, sig)
+            self.docs[slug] = doc = _doc(story, story_topics.get(slug, ()), names, sig, seen)
             side |= (doc.day, doc.topics, doc.tags) != (old_doc.day, old_doc.topics, old_doc.tags)
             cols = self._columns(keys)
             old_cols = self.t_cols[self.t_ptr[row]:self.t_ptr[row + 1]]
