@@ -11,6 +11,8 @@ import logging
 import re
 from dataclasses import dataclass
 
+from lxml import etree
+
 from digest.ingest.tomarkdown import Caption, image_source
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -157,18 +159,44 @@ def insert_figures(body, figures: list[FigureRef]) -> None:
 RETRY_BELOW_CHARS = 1500  # a fast-mode result shorter than this gets the full cascade too
 
 
-def main_content(tree, url: str | None = None):
+# removed by trafilatura's own cleaning in fast mode and by its page measure (basic_cleaning)
+CHROME_TAGS = ("aside", "footer", "svg")
+_CLEANED_TAGS: set[str] = set()
+
+
+def _keeps_a_paragraph(tree) -> bool:
+    """Whether a <p> lies outside everything trafilatura's cleaning removes.
+
+    Only then are the chrome elements removed beforehand: on a page whose every paragraph sits
+    in such elements trafilatura's recall retry puts them back, and so must see them.
+    """
+    if not _CLEANED_TAGS:
+        from trafilatura.settings import MANUALLY_CLEANED
+
+        _CLEANED_TAGS.update(t for t in MANUALLY_CLEANED if t != "form")
+    cleaned = _CLEANED_TAGS
+    for p in tree.iter("p"):
+        if not any(a.tag in cleaned for a in p.iterancestors()):
+            return True
+    return False
+
+
+def main_content(tree, url: str | None = None, *, original=None):
     """The article part of a parsed page as a simplified HTML element, or None if none is found.
 
-    trafilatura runs in its fast mode (its own rules only); when that finds little text, the
-    full cascade (with its readability and jusText comparisons) runs as well and the longer
-    result is kept. `tree` is left as it was (trafilatura works on its own copy).
+    trafilatura runs in its fast mode (its own rules only) on the page without its asides,
+    footers and drawings, which that mode removes unread; when that finds little text, the
+    full cascade (with its readability and jusText comparisons, which read the whole page)
+    runs as well on `original()`, an unchanged parse of the page, and the longer result is
+    kept. Changes `tree`: read metadata and figures from it first.
     """
+    if _keeps_a_paragraph(tree):
+        etree.strip_elements(tree, *CHROME_TAGS, with_tail=False)
     first = _extract(tree, fast=True)
     size = _size(first)
-    if size >= RETRY_BELOW_CHARS:
+    if size >= RETRY_BELOW_CHARS or original is None:
         return first
-    second = _extract(tree, fast=False)
+    second = _extract(original(), fast=False)
     return second if _size(second) > size else first
 
 

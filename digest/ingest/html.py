@@ -28,7 +28,19 @@ def _fail(where: str, message: str) -> IngestError:
 
 
 _PARSER = None
-_INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*>")
+
+
+def xml_safe_utf8(text: str) -> bytes:
+    """The text as UTF-8 without the characters XML cannot hold (C0 controls but tab and
+    newlines, U+FFFE, U+FFFF, lone surrogates) and without a leading XML declaration."""
+    data = text.encode("utf-8", "ignore")  # "ignore" drops lone surrogates, all UTF-8 cannot encode
+    data = data.translate(None, _CONTROL_BYTES)  # in UTF-8 these bytes are only these characters
+    if b"\xef\xbf" in data:
+        data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
+    # an XML declaration would contradict the encoding the bytes are given in
+    return _XML_DECL.sub(b"", data, count=1)
 
 
 def parse_html(text: str):
@@ -48,11 +60,8 @@ def parse_html(text: str):
         _PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
             element=lxml_html.HtmlElement, comment=lxml_html.HtmlComment,
             pi=lxml_html.HtmlProcessingInstruction, entity=lxml_html.HtmlEntity))
-    text = _INVALID_XML.sub("", text)
-    # an XML declaration would contradict the encoding the bytes are given in
-    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     try:
-        tree = lxml_html.document_fromstring(text.encode("utf-8"), parser=_PARSER)
+        tree = lxml_html.document_fromstring(xml_safe_utf8(text), parser=_PARSER)
     except (ValueError, etree.ParserError):
         return None
     return tree
@@ -95,6 +104,13 @@ def drop_inert(tree) -> None:
         if "json" not in (el.get("type") or "").lower():
             el.tag = "style"
     etree.strip_elements(tree, "style", with_tail=False)
+
+
+def _reparsed(text: str):
+    tree = parse_html(text)
+    if tree is not None:
+        drop_inert(tree)
+    return tree
 
 
 def _norm(s: str | None) -> str:
@@ -174,7 +190,7 @@ def extract_html(html: bytes | str, url: str | None = None, where: str | None = 
     meta = extract_metadata(tree, url, captions)
     base = url or meta.source_url
     drop_inert(tree)
-    root = main_content(tree, url)
+    root = main_content(tree, url, original=lambda: _reparsed(text))
     if root is None:
         raise _fail(where, "no article found on the page")
     body_el = root.find("body")
