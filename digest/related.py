@@ -31,10 +31,13 @@ change: the edited stories, the stories for which a term whose document frequenc
 becomes one of their kept terms, and the stories whose kept candidates lost one of those; every
 other story merges in its new scores against them. Its result equals a full `compute_related`
 (tests/unit/test_related.py proves it on random edits, mutation-checked). Adding or removing a
-story changes N, hence every idf: that is a full computation.
+story changes N, hence every idf: that is a full computation, which reads again only the stories
+whose text changed. Term keys are stable 64-bit hashes (not Python's salted str hashes), so the
+index pickled in the build cache is updated by the next `digest build` too.
 
-Cost: reading the texts (tokenising) is most of it; `workers=2` does it in two forked processes
-for large sites (only from a single-threaded process). Figures: bench/RELATED.md.
+Cost: reading the texts (tokenising) is most of it. With `workers` > 1 on a large site, this
+process reads a share of the texts while forked workers read the rest, and the similarity rows
+are shared the same way (only from a single-threaded process). Figures: bench/RELATED.md.
 """
 
 from __future__ import annotations
