@@ -426,6 +426,8 @@ class RelatedIndex:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        if "t_tf" not in state:  # pickled by an older digest: `update` recomputes in full
+            return
         self.t_tf = self.t_tf.astype(np.int32)
         if isinstance(self.X, tuple):
             indptr, indices, data, shape = self.X
