@@ -785,7 +785,7 @@ class RelatedIndex:
         return Related(MappingProxyType(links), MappingProxyType(self._groups()), tuple(warnings))
 
     def _reasons(self, a: _Doc, b: _Doc) -> tuple[str, ...]:
-        names = sorted(a.names & b.names, key=lambda n: (-len(n.split()), n))
+        names = sorted(a.names & b.names, key=lambda n: (-n.count(" "), n))  # names are " "-joined words
         tags = sorted(a.tags & b.tags)
         return tuple(tags[:2] + names[: max(0, 4 - len(tags[:2]))])
 
