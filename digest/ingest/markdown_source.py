@@ -130,23 +130,43 @@ def sanitize_markdown(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
+# emphasis delimiters Markdown left as text (unmatched, or around nothing but spaces, as in
+# "1.**\u00a0** Cambodia"): a run of two or more not inside a word, or one standing alone
+_DELIMITER_RESIDUE = re.compile(r"(?<!\w)([*_~])\1+|([*_~])\2+(?!\w)|(?<!\S)[*_~]+(?!\S)")
+# link syntax Markdown did not take as a link (e.g. one whose URL it refuses): its text stays
+_LINK_RESIDUE = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+
+
+def _plain(children) -> str:
+    """The plain text of a paragraph's inline tokens: no markup, no footnote marks, one-spaced."""
+    parts, in_note = [], False
+    for child in children or []:
+        if child.type == "html_inline" and re.match(r"</?su[pb]\b", child.content, re.I):
+            in_note = not child.content.startswith("</")
+        elif in_note:
+            continue
+        elif child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    text = _LINK_RESIDUE.sub(lambda m: m.group(1), "".join(parts))
+    text = _DELIMITER_RESIDUE.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def plain_text(markdown: str) -> str:
+    """Inline Markdown (a summary or description another tool wrote) as plain text."""
+    tokens = MarkdownIt("commonmark").parseInline(markdown)
+    return _plain(tokens[0].children) if tokens else ""
+
+
 def lede(body: str) -> str | None:
     """The plain text of the first real paragraph of a Markdown body (for a summary)."""
     tokens = MarkdownIt("commonmark").parse(body)
     for i, token in enumerate(tokens[:-1]):
         if token.type != "paragraph_open" or token.level != 0:
             continue
-        parts, in_note = [], False
-        for child in tokens[i + 1].children or []:
-            if child.type == "html_inline" and re.match(r"</?su[pb]\b", child.content, re.I):
-                in_note = not child.content.startswith("</")
-            elif in_note:
-                continue
-            elif child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append(" ")
-        text = re.sub(r"\s+", " ", "".join(parts)).strip()
+        text = _plain(tokens[i + 1].children)
         if len(text.split()) >= 12 and text[-1:] in ".!?\"”’)":
             return summarize(text)
     return None
@@ -159,6 +179,11 @@ def _text(value: object) -> str | None:
         return value.isoformat()
     text = re.sub(r"\s+", " ", str(value)).strip()
     return text or None
+
+
+def _summary(value: object) -> str | None:
+    text = _text(value)
+    return plain_text(text) or None if text else None
 
 
 def _kind_tag(kind: object) -> str | None:
@@ -201,7 +226,7 @@ def parse_markdown_source(text: str, path: str = "<input>") -> MarkdownSource:
             authors=tuple(a for a in (_text(a) for a in authors) if a),
             source=_text(meta.get("source")),
             source_url=url,
-            summary=_text(meta.get("summary") or meta.get("description")) or lede(body),
+            summary=_summary(meta.get("summary") or meta.get("description")) or lede(body),
             lang=_text(meta.get("lang")),
             tags=tuple(tag_list),
         ),
