@@ -76,6 +76,9 @@ def too_deep(tree) -> bool:
     return bool(_TOO_DEEP(tree))
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
 def _to_text(html: bytes | str, where: str) -> str:
     if isinstance(html, bytes):
         if len(html) > MAX_HTML_BYTES:
@@ -89,7 +92,7 @@ def _to_text(html: bytes | str, where: str) -> str:
     if len(html) > MAX_HTML_BYTES:
         raise _fail(where, f"page too large (limit {MAX_HTML_BYTES // (1024 * 1024)} MB)")
     sample = html[:4096]
-    if sample and sum(1 for ch in sample if ch < "\t" or "\r" < ch < " ") > len(sample) * 0.05:
+    if sample and len(_CONTROL_CHARS.findall(sample)) > len(sample) * 0.05:
         raise _fail(where, "not an HTML page (binary data)")
     return html
 
