@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from typing import Any, Callable, Sequence
 
 MIN_ITEMS = 1000  # below this, forking a large process costs more than it saves
@@ -20,6 +21,13 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
+def can_fork() -> bool:
+    """True when forking is available and safe: no other thread runs in this process. A thread
+    holding a lock at the moment of the fork (stderr's buffer, a library's) leaves the child
+    stuck on it for good, e.g. when the worker flushes stderr on exit (seen under `digest serve`)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], min_items: int | None = None,
              processes: int | None = None, progress: Callable[[int], None] | None = None) -> list[Any]:
     """`function(items)` computed over slices of `items` on every core and joined in order.
@@ -28,7 +36,7 @@ def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any
     without being copied, only the results travel back. Runs in this process for few items.
     `progress` is told how many items are done after each slice."""
     count = processes or workers()
-    if count < 2 or len(items) < (MIN_ITEMS if min_items is None else min_items) or "fork" not in multiprocessing.get_all_start_methods():
+    if count < 2 or len(items) < (MIN_ITEMS if min_items is None else min_items) or not can_fork():
         count = 1
     size = max(1, -(-len(items) // (count * 16)))
     spans = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]

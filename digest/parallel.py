@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from digest.errors import Problem, TemplateError
-from digest.forkmap import fork_map, workers  # noqa: F401 (re-exported for the build)
+from digest.forkmap import can_fork, fork_map, workers  # noqa: F401 (fork_map re-exported for the build)
 from digest.model import SiteConfig
 from digest.output import Staged
 from digest.render import PageSpec, render_pages
@@ -59,7 +59,7 @@ def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], 
     `out_dir` and `staging`, parallel workers stage changed pages there (see the module doc)."""
     count = workers()
     total = len(specs)
-    if not parallel or count < 2 or total < MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+    if not parallel or count < 2 or total < MIN_PAGES or not can_fork():
         chunks: Iterable[range] = [range(start, min(start + SERIAL_CHUNK, total)) for start in range(0, total, SERIAL_CHUNK)]
         return _gather((_render(config, views, specs, template_dirs, chunk) for chunk in chunks), total, progress)
     global _JOB

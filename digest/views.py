@@ -49,6 +49,7 @@ class StoryView:
     tags: tuple[TagRef, ...]
     source_page: str | None  # URL of the outlet's page on this site
     status: tuple[str, ...] = ()  # "draft", "future" (only in previews)
+    slug: str = ""  # the story's slug (a field, not a property: listings read it for every entry)
 
     @property
     def title(self) -> str:
@@ -70,10 +71,6 @@ class StoryView:
         if not summary or text_start(self.body_html, 60) == Markup(summary).striptags()[:60]:
             return None
         return summary
-
-    @property
-    def slug(self) -> str:
-        return self.story.slug
 
 
 @dataclass(frozen=True)
@@ -163,6 +160,7 @@ def build_views(
             tags=tuple(TagRef(name, urls.tag(name)) for name in story.tags),
             source_page=urls.source(story.source) if story.source else None,
             status=status.get(story.slug, ()),
+            slug=story.slug,
         ))
     by_slug = {v.slug: v for v in views}
 
@@ -237,7 +235,11 @@ def _links(view: StoryView, by_slug: Mapping[str, StoryView],
 
 def _why(view: StoryView, other: StoryView, reasons: Sequence[str]) -> tuple[str, ...]:
     """What two related stories share: their common topics first, then names and tags (at most four)."""
-    shared = [t.title for t in view.topics if t in other.topics]
+    if view.topics and other.topics:
+        theirs = {t.slug for t in other.topics}
+        shared = [t.title for t in view.topics if t.slug in theirs]
+    else:
+        shared = []
     for reason in reasons:
         if reason not in shared:
             shared.append(reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,11 @@ from pathlib import Path
 from digest import clock
 from digest.config import load_config, with_base_url
 from digest.inputs import BuildOptions, input_manifest, up_to_date
+
+
+# A build allocates millions of small objects that live to its end; collecting the young generation
+# every 700 allocations mostly re-scans them (measured: ~15% of a one-story rebuild at 10,000 stories).
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    gc.set_threshold(*GC_THRESHOLDS)
     now = clock.now()
     options = BuildOptions(drafts=args.drafts, future=args.future, base_url=args.base_url, out_dir=args.output,
                            use_cache=not args.clean)

@@ -8,16 +8,20 @@ production. Drafts and future stories are built (marked as such) unless `--no-dr
 from __future__ import annotations
 
 import argparse
+import gc
 import inspect
 import signal
 import sys
 import threading
+import time
 import webbrowser
 from pathlib import Path
 from typing import Callable
 
 from digest import clock
 from digest.build import BuildOptions, build_site
+from digest.commands.build import GC_THRESHOLDS
+from digest.inputs import input_manifest, newest_mtime
 from digest.config import CONFIG_NAME, load_config
 from digest.errors import ConfigError, DigestError, UsageError
 from digest.model import SiteConfig
@@ -113,6 +117,14 @@ class Preview:
                     _log(f"search index: {problem}")
 
 
+def _changed_since(root: Path, config: SiteConfig, since_ns: int) -> bool:
+    """True when a source file was modified at or after `since_ns` (wall clock, nanoseconds)."""
+    try:
+        return newest_mtime(input_manifest(root, config, BuildOptions())) >= since_ns
+    except OSError:
+        return True
+
+
 def _describe(changes: frozenset[Change], root: Path) -> str:
     shown = sorted(changes)[:3]
     names = ", ".join(f"{_rel(c.path, root)} ({c.kind.value})" for c in shown)
@@ -134,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
     config = _startup_config(root)
+    gc.set_threshold(*GC_THRESHOLDS)
     preview = Preview(root, config, drafts=not args.no_drafts, timings=args.timings)
     try:
         server = PreviewServer(preview.out_dir, rebuild=preview, base_path=preview.base_path,
@@ -153,11 +166,19 @@ def run(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    watcher = Watcher(layout_of(root, config), on_changes, log=_log).start()
-    server.start()
+    watcher = None
     try:
-        _log(f"serving {_rel(preview.out_dir, root)}/ at {server.url} (Ctrl-C to stop)")
+        # The first (largest) build runs before any thread starts, so it may fork workers on every
+        # core; later rebuilds run beside the server's threads and stay in this process.
+        _log(f"building {_rel(preview.out_dir, root)}/ ...")
+        started_ns = time.time_ns()
         server.rebuild(frozenset())
+        watcher = Watcher(layout_of(root, preview.config), on_changes, log=_log).start()
+        server.start()
+        _log(f"serving {_rel(preview.out_dir, root)}/ at {server.url} (Ctrl-C to stop)")
+        if _changed_since(root, preview.config, started_ns):  # saved during the first build, before watching
+            _log("sources changed during the first build: rebuilding")
+            server.rebuild(frozenset())
         if args.open:
             webbrowser.open(server.url)
         while not stop.wait(1.0):
@@ -169,7 +190,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             if server.busy:
                 _log("stopping after the running build (Ctrl-C again to stop at once)")
-            watcher.stop()
+            if watcher is not None:
+                watcher.stop()
         except KeyboardInterrupt:
             _log("stopping without waiting for the build (the preview may be incomplete)")
         server.close()

@@ -117,3 +117,23 @@ def test_generated_corpus_parallel_and_cached_builds_equal_single_process_clean_
     stories[7].write_text(text.replace("\ntitle:", "\ntitle: Renamed and", 1), encoding="utf-8")
     stories[7].rename(stories[7].with_name("renamed-story.md"))
     check("rename")
+
+
+def test_no_fork_while_another_thread_runs(monkeypatch) -> None:
+    """A fork beside a running thread can leave the child stuck on a lock that thread held (seen
+    in `digest serve`): with another thread alive, the work stays in this process."""
+    import os
+    import threading
+
+    monkeypatch.setattr(forkmap, "workers", lambda: 2)
+    pids = lambda chunk: [os.getpid() for _ in chunk]  # noqa: E731
+    assert set(forkmap.fork_map(pids, list(range(64)), min_items=1)) != {os.getpid()}  # forks when alone
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not forkmap.can_fork()
+        assert set(forkmap.fork_map(pids, list(range(64)), min_items=1)) == {os.getpid()}
+    finally:
+        release.set()
+        other.join()
