@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 from digest import __version__
 from digest import publish, search
 from digest import topics as topics_mod
-from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, save_cache
+from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, remove_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
 from digest.content import load_site_cached
@@ -168,7 +168,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         _keep(cache_path, options, BuildCache(
             manifest=manifest, records=records, fingerprints=fingerprints, related_state=related_state,
             search_records=records_by_stamp, topic_rules_key=rules_key, topic_assignments=topic_memo,
-            outputs=outputs))
+            outputs=outputs, records_base=cache.records_base))
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings), deferred=deferred, timings=stages.spent())
 
@@ -196,8 +196,7 @@ def _keep(cache_path: Path, options: BuildOptions, state: BuildCache) -> None:
     if options.persist:
         save_cache(cache_path, state)
     else:
-        cache_path.unlink(missing_ok=True)
-        cache_path.with_suffix(".manifest").unlink(missing_ok=True)
+        remove_cache(cache_path)
         _REMEMBERED[cache_path] = state
 
 

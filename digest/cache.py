@@ -7,14 +7,15 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from digest import __version__
 from digest.output import write_atomic
 
-CACHE_FORMAT = 4  # bump whenever the pickled classes change shape
+CACHE_FORMAT = 5  # bump whenever the pickled classes change shape
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class BuildCache:
     topic_rules_key: str = ""  # fingerprint of the topic files the assignments below were made with
     topic_assignments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file stamp -> topics
     outputs: frozenset[str] = frozenset()  # the files that build wrote or kept (what the next one may remove)
+    records_base: tuple[str, frozenset] = ("", frozenset())  # (token, {(path, key, stamp)}) of the records file on disk
 
 
 def code_version() -> str:
@@ -81,13 +83,54 @@ def load_manifest(path: Path) -> Manifest:
 def load_cache(path: Path) -> BuildCache:
     """The whole saved cache, or an empty one when missing, unreadable or from another version."""
     cache = _load(path, BuildCache)
-    return cache if cache.manifest.version == code_version() else BuildCache()
+    if cache.manifest.version != code_version():
+        return BuildCache()
+    token, base = _load(path.with_suffix(".records"), tuple) or ("", {})
+    if not token or token != cache.records_base[0]:
+        return BuildCache()  # the parsed content does not belong to this state
+    delta = _load(path.with_suffix(".delta"), tuple)
+    records = dict(base)
+    if delta:
+        delta_token, changed, removed = delta
+        if delta_token != token:
+            return BuildCache()
+        records.update(changed)
+        for name in removed:
+            records.pop(name, None)
+    ids = frozenset((name, loaded.key, loaded.stamp) for name, loaded in base.items())
+    return replace(cache, records=records, records_base=(token, ids))
 
 
 def save_cache(path: Path, cache: BuildCache) -> None:
-    """Save the cache atomically: the state first, then the manifest that vouches for it."""
-    write_atomic(path, pickle.dumps((CACHE_FORMAT, cache), protocol=pickle.HIGHEST_PROTOCOL))
-    write_atomic(path.with_suffix(".manifest"), pickle.dumps((CACHE_FORMAT, cache.manifest), protocol=pickle.HIGHEST_PROTOCOL))
+    """Save the cache atomically: parsed content, then the state, then the manifest that vouches for both.
+
+    Parsed content (most of the bytes) is kept as a base file plus a small delta of the records
+    that changed since, so a rebuild after a few edits rewrites kilobytes, not the whole site;
+    the base is rewritten when the delta grows past a tenth of it."""
+    token, base_ids = cache.records_base
+    changed = {name: loaded for name, loaded in cache.records.items()
+               if (name, loaded.key, loaded.stamp) not in base_ids}
+    removed = sorted({name for name, _, _ in base_ids} - set(cache.records))
+    records_file, delta_file = path.with_suffix(".records"), path.with_suffix(".delta")
+    if token and records_file.is_file() and len(changed) + len(removed) <= max(64, len(cache.records) // 10):
+        write_atomic(delta_file, _dump((token, changed, removed)))
+    else:
+        token = secrets.token_hex(8)
+        write_atomic(records_file, _dump((token, dict(cache.records))))
+        delta_file.unlink(missing_ok=True)
+    state = replace(cache, records={}, records_base=(token, frozenset()))
+    write_atomic(path, _dump(state))
+    write_atomic(path.with_suffix(".manifest"), _dump(cache.manifest))
+
+
+def remove_cache(path: Path) -> None:
+    """Delete a saved cache and its companion files."""
+    for suffix in (".manifest", ".records", ".delta", path.suffix):
+        path.with_suffix(suffix).unlink(missing_ok=True)
+
+
+def _dump(value: Any) -> bytes:
+    return pickle.dumps((CACHE_FORMAT, value), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def scan(folder: Path, suffix: str | None = None) -> list[tuple[str, int, int]]:

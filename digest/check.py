@@ -419,7 +419,7 @@ def check_site(root: Path, *, now: datetime, external: bool = False, timeout: fl
     Config and content problems raise ConfigError / ContentError (reported as `path:line`).
     """
     from digest.build import BuildOptions, build_site
-    from digest.cache import cache_file
+    from digest.cache import cache_file, remove_cache
     from digest.config import load_config, with_base_url
     from digest.content import load_site
 
@@ -433,7 +433,7 @@ def check_site(root: Path, *, now: datetime, external: bool = False, timeout: fl
         try:
             result = build_site(root, options=BuildOptions(out_dir=out_dir, base_url=base_url, use_cache=False), now=now)
         finally:  # the build cache of a throw-away folder is of no further use
-            cache_file(root, out_dir).unlink(missing_ok=True)
+            remove_cache(cache_file(root, out_dir))
         scan = scan_site(out_dir)
     findings, links = find_problems(scan, config.base_url, sources)
     if external and links:

@@ -1,0 +1,55 @@
+"""The build cache on disk: parsed content as a base file plus a delta of what changed since."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from digest.build import BuildOptions, build_site
+from digest.cache import cache_file, load_cache
+from tests.golden.regenerate import SITE
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_edits_write_a_delta_and_reload_to_the_same_records(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    out = tmp_path / "out"
+    options = BuildOptions(out_dir=out)
+    build_site(site, options=options, now=NOW)
+    cache = cache_file(site, out)
+    base = cache.with_suffix(".records")
+    base_bytes = base.read_bytes()
+    assert not cache.with_suffix(".delta").exists()
+
+    stories = sorted((site / "content" / "stories").glob("*.md"))
+    stories[0].write_text(stories[0].read_text(encoding="utf-8") + "\nA correction.\n", encoding="utf-8")
+    stories[1].unlink()
+    build_site(site, options=options, now=NOW)
+    assert base.read_bytes() == base_bytes  # the base is kept; only the delta is written
+    assert cache.with_suffix(".delta").is_file()
+    loaded = load_cache(cache)
+    shown = {p.relative_to(site).as_posix() for p in (site / "content").rglob("*.md")}
+    assert set(loaded.records) == shown
+    assert "A correction." in loaded.records[stories[0].relative_to(site).as_posix()].item.body
+
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "clean", use_cache=False), now=NOW)
+    assert _files(out) == _files(tmp_path / "clean")
+
+
+def test_a_records_file_from_another_state_is_not_trusted(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    first, second = tmp_path / "a", tmp_path / "b"
+    build_site(site, options=BuildOptions(out_dir=first), now=NOW)
+    build_site(site, options=BuildOptions(out_dir=second), now=NOW)
+    # another build's parsed content put beside this state (e.g. a crash between two writes)
+    shutil.copyfile(cache_file(site, second).with_suffix(".records"), cache_file(site, first).with_suffix(".records"))
+    assert load_cache(cache_file(site, first)).records == {}
+    assert load_cache(cache_file(site, second)).records != {}
