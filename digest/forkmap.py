@@ -5,7 +5,9 @@ small inputs, the work runs in the calling process with the same result."""
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
+import signal
 import threading
 from typing import Any, Callable, Sequence
 
@@ -19,6 +21,18 @@ def workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
+
+
+def fork_pool(processes: int) -> multiprocessing.pool.Pool:
+    """A pool of forked workers with default signal handling: the parent may have installed
+    handlers (e.g. `digest serve` turns SIGTERM into a clean stop), and a worker that inherited
+    such a handler would survive the pool's terminate(), leaving the parent waiting for it forever."""
+    return multiprocessing.get_context("fork").Pool(processes, initializer=_worker_signals)
+
+
+def _worker_signals() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
 
 
 def can_fork() -> bool:
@@ -51,7 +65,7 @@ def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any
     _MAP = (function, items)
     parts = []
     try:
-        with multiprocessing.get_context("fork").Pool(count) as pool:
+        with fork_pool(count) as pool:
             for (_, end), part in zip(spans, pool.imap(_map_span, spans, chunksize=1)):
                 parts.append(part)
                 if progress is not None:

@@ -10,7 +10,6 @@ once every page has rendered, and the output stays as it was when any page fails
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from digest.errors import Problem, TemplateError
-from digest.forkmap import can_fork, fork_map, workers  # noqa: F401 (fork_map re-exported for the build)
+from digest.forkmap import can_fork, fork_map, fork_pool, workers  # noqa: F401 (fork_map re-exported for the build)
 from digest.model import SiteConfig
 from digest.output import Staged
 from digest.render import PageSpec, render_pages
@@ -67,7 +66,7 @@ def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], 
             None if out_dir is None or staging is None else (str(out_dir), str(staging)))
     chunks = [range(start, total, count * CHUNKS_PER_WORKER) for start in range(count * CHUNKS_PER_WORKER)]
     try:
-        with multiprocessing.get_context("fork").Pool(count) as pool:
+        with fork_pool(count) as pool:
             return _gather(pool.imap_unordered(_render_chunk, chunks, chunksize=1), total, progress)
     finally:
         _JOB = None

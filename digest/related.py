@@ -44,9 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import multiprocessing
 import re
-import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,6 +56,7 @@ from typing import Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from digest.forkmap import can_fork, fork_pool
 from digest.model import Story
 
 TITLE_WEIGHT = 3  # integers: a title word counts as TITLE_WEIGHT body words
@@ -302,8 +301,7 @@ _FORKED: tuple | None = None  # (state, work) that forked workers run (inherited
 def _can_fork(workers: int, n: int) -> bool:
     """Fork workers only when asked, for large inputs, on a platform that has fork, and from a
     single-threaded process (a fork of a threaded process can deadlock)."""
-    return (workers >= 2 and n >= PARALLEL_MIN and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods())
+    return workers >= 2 and n >= PARALLEL_MIN and can_fork()
 
 
 def _forked_work(span: tuple[int, int]) -> list:
@@ -320,7 +318,7 @@ def _split_work(n: int, workers: int, state: object, work) -> list:
     spans = [(i, min(i + step, n)) for i in range(share, n, step)]
     _FORKED = (state, work)
     try:
-        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+        with fork_pool(workers - 1) as pool:
             pending = pool.map_async(_forked_work, spans, chunksize=1)
             mine = work(state, 0, share)
             parts = pending.get()

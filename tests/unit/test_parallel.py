@@ -137,3 +137,25 @@ def test_no_fork_while_another_thread_runs(monkeypatch) -> None:
     finally:
         release.set()
         other.join()
+
+
+def test_pool_workers_do_not_inherit_a_parents_signal_handlers() -> None:
+    """`digest serve` turns SIGTERM into a clean stop; forked workers that kept that handler
+    survived the pool's terminate() and the build waited for them forever."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import signal, threading\n"
+        "from digest import forkmap\n"
+        "stop = threading.Event()\n"
+        "signal.signal(signal.SIGTERM, lambda *a: stop.set())\n"
+        "forkmap.workers = lambda: 2\n"
+        "for _ in range(60):  # the hang was a race: terminate() reaching a worker that had not exited yet\n"
+        "    n = len(forkmap.fork_map(lambda c: [x * 2 for x in c], list(range(100)), min_items=1))\n"
+        "print(n)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "100"
