@@ -18,7 +18,14 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+def _assert_forking_possible() -> None:
+    import threading
+
+    assert forkmap.can_fork(), f"threads alive, so nothing would fork: {threading.enumerate()}"
+
+
 def test_parallel_equals_serial(tmp_path: Path, monkeypatch) -> None:
+    _assert_forking_possible()
     site = tmp_path / "site"
     shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
     monkeypatch.setattr(parallel, "MIN_PAGES", 1)
@@ -91,6 +98,8 @@ def test_generated_corpus_parallel_and_cached_builds_equal_single_process_clean_
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     import generate  # noqa: E402  (the benchmark's seeded corpus generator)
 
+    _assert_forking_possible()
+
     monkeypatch.setattr(parallel, "MIN_PAGES", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
     monkeypatch.setattr(forkmap, "MIN_ITEMS", 1)
@@ -126,6 +135,7 @@ def test_no_fork_while_another_thread_runs(monkeypatch) -> None:
     import threading
 
     monkeypatch.setattr(forkmap, "workers", lambda: 2)
+    _assert_forking_possible()
     pids = lambda chunk: [os.getpid() for _ in chunk]  # noqa: E731
     assert set(forkmap.fork_map(pids, list(range(64)), min_items=1)) != {os.getpid()}  # forks when alone
     release = threading.Event()
@@ -152,10 +162,10 @@ def test_pool_workers_do_not_inherit_a_parents_signal_handlers() -> None:
         "stop = threading.Event()\n"
         "signal.signal(signal.SIGTERM, lambda *a: stop.set())\n"
         "forkmap.workers = lambda: 2\n"
-        "for _ in range(60):  # the hang was a race: terminate() reaching a worker that had not exited yet\n"
+        "for _ in range(30):  # the hang was a race: terminate() reaching a worker that had not exited yet\n"
         "    n = len(forkmap.fork_map(lambda c: [x * 2 for x in c], list(range(100)), min_items=1))\n"
         "print(n)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "100"
