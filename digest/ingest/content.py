@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from digest.ingest.tomarkdown import Caption, image_source
+from digest.ingest.treetext import texts_outside
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
@@ -105,7 +106,7 @@ def collect_figures(tree, base_url: str | None) -> list[FigureRef]:
             cap_el = el.find(".//figcaption")
             caption, credit = _caption_of(cap_el) if cap_el is not None else (None, None)
         else:
-            if el in in_figure or any(a.tag in ("a", "header", "nav", "aside", "footer") for a in el.iterancestors()):
+            if el in in_figure or next(el.iterancestors("a", "header", "nav", "aside", "footer"), None) is not None:
                 continue
             img = el
             caption = credit = None
@@ -130,6 +131,8 @@ def insert_figures(body, figures: list[FigureRef]) -> None:
     """Put each figure back after the extracted paragraph it followed on the page."""
     from lxml.etree import SubElement, Element
 
+    if not figures:
+        return
     blocks: dict[str, object] = {}
     for el in body.iter(*_BLOCK_TAGS):
         key = _norm("".join(el.itertext()))
@@ -178,23 +181,21 @@ def _keeps_a_paragraph(tree) -> bool:
         _CLEANED_TAGS.update(t for t in MANUALLY_CLEANED if t != "form")
     cleaned = _CLEANED_TAGS
     for p in tree.iter("p"):
-        if not any(a.tag in cleaned for a in p.iterancestors()):
+        if next(p.iterancestors(*cleaned), None) is None:
             return True
     return False
 
 
 COMPLETE_SHARE = 0.6  # a short fast-mode result holding this share of the running text is complete
 # running text: outside links, navigation, page headers and forms
-_XP_RUNNING_TEXT = etree.XPath(
-    ".//text()[not(ancestor::*[self::a or self::nav or self::header or self::form or self::select"
-    " or self::button or self::noscript])]")
+_NOT_RUNNING_TEXT = frozenset({"a", "nav", "header", "form", "select", "button", "noscript"})
 
 
 def _running_text_size(tree) -> int:
     body = tree.find("body")
     if body is None:
         return 0
-    return len(" ".join("".join(_XP_RUNNING_TEXT(body)).split()))
+    return len(" ".join("".join(texts_outside(body, _NOT_RUNNING_TEXT)).split()))
 
 
 def main_content(tree, url: str | None = None, *, original=None):

@@ -19,6 +19,7 @@ from digest.ingest.extracted import ExtractedImage
 from digest.ingest.names import clean_authors
 from digest.ingest.pagedate import find_page_date
 from digest.ingest.sanitize import safe_url
+from digest.ingest.treetext import texts_outside
 
 MAX_TAGS = 20
 
@@ -303,7 +304,7 @@ _XP_DATEISH = etree.XPath(
     + _LOWER.format("concat(@class, ' ', @id)") + ", 'meta')]"
     "[not(contains(" + _LOWER.format("concat(@class, ' ', @id)") + ", 'update'))]")
 
-_XP_BODY_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+_NOT_BODY_TEXT = frozenset({"script", "style", "noscript"})
 
 STRONG, WEAK = 2, 1
 
@@ -391,7 +392,7 @@ def _dateline(page: _Page) -> str | None:
     body = page.tree.find("body")
     if body is None:
         return None
-    text = re.sub(r"\s+", " ", "".join(t for t in _XP_BODY_TEXT(body) if isinstance(t, str))[:200_000])
+    text = re.sub(r"\s+", " ", "".join(texts_outside(body, _NOT_BODY_TEXT))[:200_000])
     for m in _DATELINE.finditer(text):
         d = parse_text_date(m.group(1))
         if d:
