@@ -53,20 +53,35 @@ def _klass(el) -> str:
 
 
 _LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-_XP_META = etree.XPath("//meta")
 _XP_ITEMPROP = etree.XPath("//*[@itemprop and not(self::meta)]")
-_XP_LD = etree.XPath("//script[contains(" + _LOWER.format("@type") + ", 'ld+json')]/text()")
-_XP_TITLE = etree.XPath("//title")
-_XP_H1 = etree.XPath("//h1")
-_XP_TIME = etree.XPath("//time")
-_XP_CANONICAL = etree.XPath("//link[contains(concat(' ', " + _LOWER.format("@rel") + ", ' '), ' canonical ')]/@href")
-_XP_BASE = etree.XPath("//base/@href")
-_XP_REL_AUTHOR = etree.XPath("//a[contains(concat(' ', " + _LOWER.format("@rel") + ", ' '), ' author ')]")
+_XP_OWN_TEXT = etree.XPath("text()")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _XP_BYLINE = etree.XPath(
     "//body//*[@class or @id][not(self::article or self::main or self::section or self::script or self::style)]"
     "[contains(@class, 'byline') or contains(@class, 'Byline') or contains(@class, 'author') or "
     "contains(@class, 'Author') or contains(@id, 'byline') or contains(@id, 'author')]"
     "[not(contains(@class, 'authority'))]")
+
+
+_NOT_BYLINE = frozenset({"article", "main", "section", "script", "style"})
+
+
+def _bylines(body) -> list:
+    """_XP_BYLINE's first 20 elements under one <body>, by a Python pass (twice as fast)."""
+    out: list = []
+    for el in body.iterdescendants():
+        klass, ident = el.get("class"), el.get("id")
+        if klass is None and ident is None:
+            continue
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _NOT_BYLINE or klass is not None and "authority" in klass:
+            continue
+        if klass is not None and ("byline" in klass or "Byline" in klass or "author" in klass or "Author" in klass) \
+                or ident is not None and ("byline" in ident or "author" in ident):
+            out.append(el)
+            if len(out) == 20:
+                break
+    return out
 
 
 class _Page:
@@ -78,7 +93,45 @@ class _Page:
         self.base = url
         self.meta: dict[str, list[str]] = {}
         self.itemprops: dict[str, list] = {}
-        for el in _XP_META(tree):
+        metas: list = []
+        titles: list = []
+        self.ld_texts: list[str] = []
+        h1s: list = []
+        self.times: list = []
+        self.canonical: str | None = None
+        bases: list[str] = []
+        rel_authors: list = []
+        # one pass over the elements the indexes read (the tag filter runs in C), instead of an
+        # XPath scan of the whole tree for each index; same elements, same document order
+        for el in tree.iter("meta", "title", "h1", "time", "link", "base", "a", "script"):
+            tag = el.tag
+            if tag == "a":
+                rel = el.get("rel")
+                if rel is not None and len(rel_authors) < 5 and " author " in f" {rel.translate(_ASCII_LOWER)} ":
+                    rel_authors.append(el)
+            elif tag == "meta":
+                metas.append(el)
+            elif tag == "link":
+                rel, href = el.get("rel"), el.get("href")
+                if self.canonical is None and rel is not None and href is not None \
+                        and " canonical " in f" {rel.translate(_ASCII_LOWER)} ":
+                    self.canonical = href
+            elif tag == "script":
+                kind = el.get("type")
+                if kind is not None and "ld+json" in kind.translate(_ASCII_LOWER):
+                    self.ld_texts.extend(t for t in _XP_OWN_TEXT(el) if isinstance(t, str))
+            elif tag == "title":
+                titles.append(el)
+            elif tag == "h1":
+                if len(h1s) < 8:
+                    h1s.append(el)
+            elif tag == "time":
+                self.times.append(el)
+            elif tag == "base":
+                href = el.get("href")
+                if href is not None:
+                    bases.append(href)
+        for el in metas:
             key = el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or ""
             content = el.get("content")
             if key and content is not None and content.strip():
@@ -86,24 +139,22 @@ class _Page:
         for el in _XP_ITEMPROP(tree):
             for p in el.get("itemprop").lower().split():
                 self.itemprops.setdefault(p, []).append(el)
-        self.ld_texts: list[str] = [t for t in _XP_LD(tree) if isinstance(t, str)]
-        titles = _XP_TITLE(tree)
         self.title_tag: str | None = _text(titles[0]) if titles else None
-        self.h1: list[str] = [t for t in (_text(h) for h in _XP_H1(tree)[:8]) if t]
-        self.times: list = _XP_TIME(tree)
-        canon = _XP_CANONICAL(tree)
-        self.canonical: str | None = canon[0] if canon else None
-        bases = _XP_BASE(tree)
+        self.h1: list[str] = [t for t in (_text(h) for h in h1s) if t]
         if bases and url:
             self.base = safe_url(bases[0], url) or url
-        self.author_links: list[str] = [t for t in (_text(a) for a in _XP_REL_AUTHOR(tree)[:5]) if t]
+        self.author_links: list[str] = [t for t in (_text(a) for a in rel_authors) if t]
         self._bylines: list | None = None
 
     @property
     def bylines(self) -> list:
         """Elements whose class or id says byline/author (computed when first needed)."""
         if self._bylines is None:
-            self._bylines = _XP_BYLINE(self.tree)[:20]
+            bodies = list(self.tree.iter("body"))
+            if len(bodies) == 1:
+                self._bylines = _bylines(bodies[0])
+            else:
+                self._bylines = _XP_BYLINE(self.tree)[:20]
         return self._bylines
 
     def get(self, *keys: str) -> str | None:

@@ -66,8 +66,11 @@ def _tag(el) -> str | None:
     return tag.lower()
 
 
+_WS = re.compile(r"[\s\u200b\ufeff]+")
+
+
 def _ws(text: str | None) -> str:
-    return re.sub(r"[\s\u200b\ufeff]+", " ", text) if text else ""
+    return _WS.sub(" ", text) if text else ""
 
 
 def image_source(el, base_url: str | None) -> str | None:
@@ -331,12 +334,18 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_PARAGRAPH_BREAK = re.compile(r"[ \t]*\n[ \t]*\n\s*")
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def _flush(buf: list[str], out: list[str]) -> None:
     text = "".join(buf)
     buf.clear()
     buf.append("")
-    for para in re.split(r"[ \t]*\n[ \t]*\n\s*", text):
-        lines = [re.sub(r"[ \t]+", " ", ln).strip() for ln in para.split("\n")]
+    if not text or text.isspace():
+        return  # every line would be stripped to nothing
+    for para in _PARAGRAPH_BREAK.split(text):
+        lines = [_BLANKS.sub(" ", ln).strip() for ln in para.split("\n")]
         lines = [escape_line_start(ln) for ln in lines if ln]
         if lines:
             out.append("\\\n".join(lines))
