@@ -133,10 +133,14 @@ def insert_figures(body, figures: list[FigureRef]) -> None:
 
     if not figures:
         return
+    # the first block with each figure's anchor text (the scan stops once all are found)
+    wanted = {f.anchor for f in figures if f.anchor}
     blocks: dict[str, object] = {}
     for el in body.iter(*_BLOCK_TAGS):
+        if len(blocks) == len(wanted):
+            break
         key = _norm("".join(el.itertext()))
-        if key and key not in blocks:
+        if key in wanted and key not in blocks:
             blocks[key] = el
     last_for_anchor: dict[int, object] = {}
     for fig in figures:
