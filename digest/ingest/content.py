@@ -110,11 +110,13 @@ def collect_figures(tree, base_url: str | None) -> list[FigureRef]:
                 continue
             img = el
             caption = credit = None
+        if _small(img):  # (before the costlier source lookup; skipped either way)
+            continue
         src = image_source(img, base_url)
         if not src or src in seen:
             continue
         hint = " ".join((img.get("class") or "", img.get("id") or "", src.rsplit("/", 1)[-1], img.get("alt") or ""))
-        if _small(img) or _SKIP_IMAGE.search(hint) or src.lower().split("?")[0].endswith((".svg", ".gif")):
+        if _SKIP_IMAGE.search(hint) or src.lower().split("?")[0].endswith((".svg", ".gif")):
             continue
         seen.add(src)
         out.append(FigureRef(src=src, alt=_ws(img.get("alt")) or None, caption=caption, credit=credit,

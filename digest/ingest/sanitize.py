@@ -23,6 +23,7 @@ _DROP_WITH_CONTENT = {"script", "style", "iframe", "form", "object", "embed", "n
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
 
 
 def safe_url(href: str | None, base: str | None = None, *, image: bool = False) -> str | None:
@@ -34,7 +35,7 @@ def safe_url(href: str | None, base: str | None = None, *, image: bool = False) 
     if not href:
         return None
     href = _CONTROL.sub("", href).strip()
-    href = re.sub(r"\s+", " ", href)
+    href = _SPACES.sub(" ", href)
     if not href or href.startswith("#"):
         return None
     try:
