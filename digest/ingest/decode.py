@@ -88,6 +88,10 @@ def declared_encoding(data: bytes, content_type: str | None = None) -> str | Non
     return None
 
 
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))
+_ASCII = bytes(range(0x80))
+
+
 def looks_binary(data: bytes) -> bool:
     """True when the bytes are no text at all (an image, archive, PDF... renamed .html)."""
     sample = data[:4096]
@@ -98,7 +102,7 @@ def looks_binary(data: bytes) -> bool:
             return False
     if sample.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\x7fELF")):
         return True
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample.translate(None, _NOT_CONTROL))  # the bytes < 9 or 14-31, counted in C
     return controls > len(sample) * 0.05
 
 
@@ -114,7 +118,7 @@ _TRUSTED_GUESSES = frozenset({
 def _sniff(data: bytes) -> str:
     """Guess the encoding of undeclared, non-UTF-8 bytes."""
     sample = data[:200_000]
-    if sum(1 for b in sample if b > 0x7F) < 16:
+    if len(sample.translate(None, _ASCII)) < 16:  # fewer than 16 non-ASCII bytes
         return "cp1252"
     try:
         from charset_normalizer import from_bytes
