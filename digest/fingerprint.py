@@ -36,7 +36,12 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
     elif kind is dict:
         for key in sorted(value):
             out.append(f"k:{key}")
-            _walk(value[key], out, stamps)
+            item = value[key]
+            item_kind = type(item)
+            if item_kind is str or item_kind is int or item is None:  # pager numbers and links inline
+                out.append(repr(item))
+            else:
+                _walk(item, out, stamps)
     elif kind is tuple or kind is list:
         out.append(f"[{len(value)}")
         for item in value:  # the common leaves inline: this runs for every entry of every listing

@@ -144,7 +144,7 @@ class Debouncer:
         self,
         callback: Callable[[frozenset[Change]], None],
         *,
-        delay: float = 0.1,
+        delay: float = 0.05,
         max_delay: float = 2.0,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -229,7 +229,7 @@ class Watcher:
         layout: SiteLayout,
         callback: Callable[[frozenset[Change]], None],
         *,
-        delay: float = 0.1,
+        delay: float = 0.05,
         max_delay: float = 2.0,
         log: Callable[[str], None] | None = None,
         observer: BaseObserver | None = None,
