@@ -10,6 +10,7 @@ once every page has rendered, and the output stays as it was when any page fails
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ MIN_PAGES = 1000  # below this, forking a large build process costs more than it
 CHUNKS_PER_WORKER = 16  # enough chunks to balance the load and move a progress bar; few enough to be cheap
 SERIAL_CHUNK = 256  # pages rendered between progress reports in one process
 _JOB: tuple | None = None  # set in the parent just before forking; read by the workers
+_STAGED = itertools.count()  # numbers the files a worker stages
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ def _stage(files: dict[str, bytes | Staged], out_dir: str, staging: str) -> tupl
     """Stage the pages whose bytes differ from the output folder's; count the others."""
     staged: dict[str, bytes | Staged] = {}
     unchanged = 0
-    made: set[str] = set()
+    os.makedirs(staging, exist_ok=True)
+    prefix = os.path.join(staging, f"{os.getpid()}-")
     for name, data in files.items():
         assert isinstance(data, bytes)
         target = os.path.join(out_dir, name)
@@ -123,11 +126,7 @@ def _stage(files: dict[str, bytes | Staged], out_dir: str, staging: str) -> tupl
                         continue
         except FileNotFoundError:
             pass
-        path = os.path.join(staging, name)
-        folder = os.path.dirname(path)
-        if folder not in made:
-            os.makedirs(folder, exist_ok=True)
-            made.add(folder)
+        path = f"{prefix}{next(_STAGED)}"  # flat, unique in this worker: no folder per page to make or remove
         with open(path, "wb") as handle:
             handle.write(data)
         staged[name] = Staged(path)
