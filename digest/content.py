@@ -249,21 +249,10 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def content_files(folder: Path) -> list[Path]:
-    """The `.md` files under `folder`, sorted; editor backups, hidden files and `*.incoming.md` left out."""
-    found: list[Path] = []
-    if not folder.is_dir():
-        return found
-    for current, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(current, name) for name in names
-                     if name.endswith(".md") and not name.startswith(".") and not name.endswith(".incoming.md"))
-    return sorted(found)
-
-
 def content_listing(folder: Path, root: Path) -> list[tuple[str, str, tuple[int, int]]]:
-    """(file path, path as shown relative to `root`, (mtime_ns, size)) of the files
-    `content_files` finds, in the same order; one `stat` each and no Path objects (fast)."""
+    """(file path, path as shown relative to `root`, (mtime_ns, size)) of the `.md` files under
+    `folder`, sorted part by part; editor backups, hidden files and `*.incoming.md` left out.
+    One `stat` each and no Path objects (fast)."""
     base = str(folder)
     if not os.path.isdir(base):
         return []
@@ -377,13 +366,6 @@ def _read(item: tuple[str, str, tuple[int, int], Loaded | None], parse: Callable
         return shown, Loaded(key, stamp, parse(decode(data, shown), shown)), []
     except ContentError as exc:
         return shown, None, list(exc.problems)
-
-
-def _shown(file: Path, root: Path) -> str:
-    try:
-        return file.relative_to(root).as_posix()
-    except ValueError:
-        return file.as_posix()
 
 
 def _cross_check(stories: list[Story], topics: list[Topic], pages: list[Page],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -23,6 +26,32 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     full_env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", **(env or {})}  # 2026-01-01T00:00:00Z
     return subprocess.run([sys.executable, "-m", "digest", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` as {relative posix path: bytes} (to compare two builds)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+class _PrefixHandler(http.server.SimpleHTTPRequestHandler):
+    prefix = "/"
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(self.prefix):
+            return "/nonexistent"
+        return super().translate_path("/" + path[len(self.prefix):])
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+        return
+
+
+def serve_folder(folder: Path, prefix: str = "/") -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve `folder` under `prefix` on 127.0.0.1 (a free port), as a static host would;
+    returns the server and its base URL."""
+    handler = type("Handler", (_PrefixHandler,), {"prefix": prefix})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}{prefix}"
 
 
 def write(root: Path, rel: str, text: str) -> Path:

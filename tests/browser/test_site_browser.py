@@ -3,35 +3,13 @@ a subpath, served by a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, serve_folder
 from tests.golden.regenerate import SITE
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    prefix = "/"
-
-    def translate_path(self, path: str) -> str:
-        if not path.startswith(self.prefix):
-            return "/nonexistent"
-        return super().translate_path("/" + path[len(self.prefix):])
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
-        return
-
-
-def _serve(folder: Path, prefix: str) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = type("Handler", (_Handler,), {"prefix": prefix})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}{prefix}"
 
 
 @pytest.mark.parametrize("prefix", ["/", "/digest/"])
@@ -39,7 +17,7 @@ def test_every_internal_link_resolves_in_chromium(chromium, tmp_path: Path, pref
     out = tmp_path / "out"
     result = run_cli("build", "--site", str(SITE), "--output", str(out), "--base-url", f"https://example.org{prefix}")
     assert result.returncode == 0, result.stderr
-    server, start = _serve(out, prefix)
+    server, start = serve_folder(out, prefix)
     page = chromium.new_page()
     try:
         seen: set[str] = set()

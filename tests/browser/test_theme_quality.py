@@ -17,8 +17,6 @@ Screenshots for docs/screenshots/ (not part of the test run):
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import os
 import re
@@ -26,13 +24,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, serve_folder
 
 AXE_VERSION = "4.14.1"
 AXE_CACHE = Path(os.environ.get("DIGEST_TEST_CACHE", Path.home() / ".cache" / "digest-tests"))
@@ -53,31 +50,11 @@ CSS_FALSE_POSITIVES = re.compile(r'Property ["“](text-underline-offset|text-de
 
 # --- the site, served -------------------------------------------------------------------------
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    prefix = "/"
-
-    def translate_path(self, path: str) -> str:
-        if not path.startswith(self.prefix):
-            return "/nonexistent"
-        return super().translate_path("/" + path[len(self.prefix):])
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
-        return
-
-
 def build_repository_digest(out: Path) -> None:
     """Build this repository's digest into `out` (the tests' fixed clock)."""
     result = run_cli("build", "--site", str(REPO), "--output", str(out), "-q", timeout=300)
     if result.returncode != 0:
         raise RuntimeError(f"digest build failed:\n{result.stderr}")
-
-
-def serve(folder: Path, prefix: str = "/") -> tuple[http.server.ThreadingHTTPServer, str]:
-    """Serve `folder` under `prefix` on 127.0.0.1 (a free port); returns the server and its base URL."""
-    handler = type("Handler", (_QuietHandler,), {"prefix": prefix})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}{prefix}"
 
 
 def first_subfolder(out: Path, section: str) -> str:
@@ -107,7 +84,7 @@ def built_site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def site_url(built_site: Path) -> Iterator[str]:
     """The base URL of the built digest, served on 127.0.0.1."""
-    server, base = serve(built_site)
+    server, base = serve_folder(built_site)
     try:
         yield base
     finally:
@@ -191,7 +168,7 @@ GOLDEN_PAGES = ["stories/japan-loans/", "stories/china-sea/", "stories/undated-s
 
 @pytest.mark.parametrize(("width", "scheme"), [(1280, "dark"), (390, "light")])
 def test_axe_on_every_template_of_the_golden_site(chromium, axe_source: str, width: int, scheme: str) -> None:
-    server, base = serve(GOLDEN_EXPECTED, "/golden/")
+    server, base = serve_folder(GOLDEN_EXPECTED, "/golden/")
     context = chromium.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = context.new_page()
     try:
@@ -405,7 +382,7 @@ def take_screenshots(dest: Path, max_height: int = 1600) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         out = Path(tmp) / "out"
         build_repository_digest(out)
-        server, base = serve(out)
+        server, base = serve_folder(out)
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             for width in WIDTHS:

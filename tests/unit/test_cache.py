@@ -8,13 +8,10 @@ from pathlib import Path
 
 from digest.build import BuildOptions, build_site
 from digest.cache import cache_file, load_cache
+from tests.conftest import tree_bytes
 from tests.golden.regenerate import SITE
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def test_edits_write_a_delta_and_reload_to_the_same_records(tmp_path: Path) -> None:
@@ -40,7 +37,7 @@ def test_edits_write_a_delta_and_reload_to_the_same_records(tmp_path: Path) -> N
     assert "A correction." in loaded.records[stories[0].relative_to(site).as_posix()].item.body
 
     build_site(site, options=BuildOptions(out_dir=tmp_path / "clean", use_cache=False), now=NOW)
-    assert _files(out) == _files(tmp_path / "clean")
+    assert tree_bytes(out) == tree_bytes(tmp_path / "clean")
 
 
 def test_a_records_file_from_another_state_is_not_trusted(tmp_path: Path) -> None:

@@ -9,13 +9,10 @@ from pathlib import Path
 from digest import forkmap, parallel
 from digest.build import build_site
 from digest.inputs import BuildOptions
+from tests.conftest import tree_bytes
 from tests.golden.regenerate import SITE
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def _assert_forking_possible() -> None:
@@ -34,7 +31,7 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(forkmap, "workers", lambda: 2)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "parallel", use_cache=False), now=NOW)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
-    parallel_files, serial_files = _files(tmp_path / "parallel"), _files(tmp_path / "serial")
+    parallel_files, serial_files = tree_bytes(tmp_path / "parallel"), tree_bytes(tmp_path / "serial")
     assert len(serial_files) > 20
     assert parallel_files == serial_files
 
@@ -49,7 +46,7 @@ def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(parallel, "MIN_PAGES", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
-    before = _files(tmp_path / "out")
+    before = tree_bytes(tmp_path / "out")
     (site / "templates").mkdir()
     (site / "templates" / "story.html").write_text("{{ entry.nothing_here }}\n", encoding="utf-8")
     (site / "templates" / "tag.html").write_text("{% extends 'base.html' %}{% block main %}changed{% endblock %}\n",
@@ -58,7 +55,7 @@ def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) 
         build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
     assert [p.line for p in info.value.problems] == [1]
     assert info.value.problems[0].path.endswith("templates/story.html")
-    assert _files(tmp_path / "out") == before  # the failed build left the output as it was
+    assert tree_bytes(tmp_path / "out") == before  # the failed build left the output as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # and no staging folder behind
 
 
@@ -113,7 +110,7 @@ def test_generated_corpus_parallel_and_cached_builds_equal_single_process_clean_
         build_site(site, options=fast, now=NOW)
         clean = tmp_path / f"clean-{step}"
         build_site(site, options=BuildOptions(out_dir=clean, use_cache=False, parallel=False), now=NOW)
-        fast_files, clean_files = _files(tmp_path / "fast"), _files(clean)
+        fast_files, clean_files = tree_bytes(tmp_path / "fast"), tree_bytes(clean)
         assert sorted(fast_files) == sorted(clean_files), step
         assert [k for k in clean_files if fast_files[k] != clean_files[k]] == [], step
 
