@@ -48,6 +48,8 @@ step = st.one_of(
 )
 
 
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=6))
 def test_incremental_equals_clean(tmp_path_factory, steps) -> None:
     root = tmp_path_factory.mktemp("site")
     (root / "digest.toml").write_text('title = "T"\nstories_per_page = 3\n', encoding="utf-8")
