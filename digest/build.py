@@ -28,8 +28,8 @@ from digest.config import load_config, with_base_url
 from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
-from digest.output import WriteReport, write_site
-from digest.parallel import fork_map, render_all, staging_for, workers
+from digest.output import Staged, WriteReport, write_fresh, write_site
+from digest.parallel import fork_map, fresh_tree, render_all, staging_for, workers
 from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
 from digest.urls import file_for
@@ -120,10 +120,11 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         base = str(out_dir) + os.sep
         stale = [spec for name, spec in zip(names, specs)
                  if cache.fingerprints.get(name) != fingerprints[name] or not os.path.isfile(base + name)]
+    fresh = _is_empty(out_dir)  # a first build: pages are laid out beside it and moved in with one rename
     with staging_for(out_dir) as staging:  # pages that render workers wrote, until they are moved into place
         with stages.stage("render pages"):
             pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
-                               out_dir=out_dir, staging=staging)
+                               out_dir=out_dir, staging=staging, fresh=fresh)
         files = pages.files
         rendered = len(stale)
         with stages.stage("feeds"):
@@ -140,9 +141,13 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             files.update(extra)
         with stages.stage("write"):
             outputs = frozenset(fingerprints) | frozenset(extra)
-            report = write_site(out_dir, files, expected=outputs,
-                                protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset(),
-                                previous=cache.outputs or None)
+            report = write_fresh(fresh_tree(staging), out_dir, files) if fresh else None
+            if report is None:
+                if fresh:  # the output folder filled up meanwhile: move the laid-out files in one by one
+                    files = {name: Staged(str(fresh_tree(staging) / name)) for name in files}
+                report = write_site(out_dir, files, expected=outputs,
+                                    protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset(),
+                                    previous=cache.outputs or None)
             report = replace(report, unchanged=report.unchanged + pages.unchanged)
     records_by_stamp: dict[str, search.SearchRecord] = {}
     deferred = None
@@ -213,6 +218,15 @@ def _entry_mtimes(stories: list[Story], records: dict, now: datetime) -> dict[st
     clamped to the build's clock (so SOURCE_DATE_EPOCH makes them reproducible)."""
     return {s.slug: min(datetime.fromtimestamp(records[s.path].key[0] // 1_000_000_000, tz=timezone.utc), now)
             for s in stories if s.date is None and s.ingested is None}
+
+
+def _is_empty(folder: Path) -> bool:
+    """Whether `folder` is missing or has nothing in it."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except FileNotFoundError:
+        return True
 
 
 def _wall_ns() -> int:

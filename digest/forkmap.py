@@ -26,13 +26,20 @@ def workers() -> int:
 def fork_pool(processes: int) -> multiprocessing.pool.Pool:
     """A pool of forked workers with default signal handling: the parent may have installed
     handlers (e.g. `digest serve` turns SIGTERM into a clean stop), and a worker that inherited
-    such a handler would survive the pool's terminate(), leaving the parent waiting for it forever."""
-    return multiprocessing.get_context("fork").Pool(processes, initializer=_worker_signals)
+    such a handler would survive the pool's terminate(), leaving the parent waiting for it forever.
+    SIGTERM stays blocked from the fork until the worker has reset its handler: a terminate()
+    that reaches a worker before that (one that got no task on a loaded machine) still ends it."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        return multiprocessing.get_context("fork").Pool(processes, initializer=_worker_signals)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # a terminate() already sent ends the worker now
 
 
 def can_fork() -> bool:

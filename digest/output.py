@@ -83,6 +83,34 @@ def write_site(out_dir: Path, files: Mapping[str, bytes | Staged], expected: set
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
 
 
+def write_fresh(tree: Path, out_dir: Path, files: Mapping[str, bytes | Staged]) -> WriteReport | None:
+    """A first build: lay `files` out in `tree` (a staging folder on the output's file system;
+    files a render worker staged there already stay put) and make `tree` the output folder with
+    one rename. Returns None, with every file still in `tree`, when `out_dir` holds files by then
+    (another process wrote there): the caller writes them into place one by one instead."""
+    made: set[Path] = set()
+    for name in sorted(files):
+        data = files[name]
+        target = tree / name
+        if isinstance(data, Staged) and data.path == str(target):
+            continue
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        if isinstance(data, Staged):
+            os.replace(data.path, target)
+        else:
+            with open(target, "wb") as handle:
+                handle.write(data)
+    tree.mkdir(parents=True, exist_ok=True)  # a site of no files still gets its (empty) folder
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(tree, out_dir)  # replaces an empty folder; refuses one with files in it
+    except OSError:
+        return None
+    return WriteReport(written=len(files), unchanged=0, removed=0)
+
+
 def _remove_listed(out_dir: Path, names: set[str] | frozenset[str], protected: frozenset[str]) -> int:
     """Remove these files (relative names) and the folders they leave empty."""
     removed = 0

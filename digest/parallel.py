@@ -5,7 +5,10 @@ its spec.
 With a staging folder, each worker also compares its pages with the output folder and writes
 only the pages that changed into the staging folder, so neither the page bytes nor their
 writing pass through the parent: it moves the staged files into place (`output.write_site`)
-once every page has rendered, and the output stays as it was when any page fails.
+once every page has rendered, and the output stays as it was when any page fails. When there
+is no output folder yet (a first build), workers write the pages straight into a staging tree
+laid out like the site (`fresh_tree`), which becomes the output folder in one rename
+(`output.write_fresh`): no per-page move, and the folders are made by the workers in parallel.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ CHUNKS_PER_WORKER = 16  # enough chunks to balance the load and move a progress 
 SERIAL_CHUNK = 256  # pages rendered between progress reports in one process
 _JOB: tuple | None = None  # set in the parent just before forking; read by the workers
 _STAGED = itertools.count()  # numbers the files a worker stages
+_MADE: set[str] = set()  # folders a worker has made in a fresh tree (reset per job)
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,19 @@ def staging_for(out_dir: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def fresh_tree(staging: Path) -> Path:
+    """Where a first build's pages are laid out, inside `staging`, before it becomes the output folder."""
+    return staging / "site"
+
+
 def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], template_dirs: Sequence[Path],
                parallel: bool = True, progress: Callable[[str, int, int], None] | None = None,
-               out_dir: Path | None = None, staging: Path | None = None) -> Rendered:
+               out_dir: Path | None = None, staging: Path | None = None, fresh: bool = False) -> Rendered:
     """Render `specs`, in parallel when it pays; raise TemplateError listing every failing template.
 
     `progress` is told `("rendering pages", done, total)` as chunks of pages finish. Given
-    `out_dir` and `staging`, parallel workers stage changed pages there (see the module doc)."""
+    `out_dir` and `staging`, parallel workers stage changed pages there; with `fresh` (no output
+    folder yet) they lay every page out in `fresh_tree(staging)` instead (see the module doc)."""
     count = workers()
     total = len(specs)
     if not parallel or count < 2 or total < MIN_PAGES or not can_fork():
@@ -65,7 +75,8 @@ def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], 
         return _gather((_render(config, views, specs, template_dirs, chunk) for chunk in chunks), total, progress)
     global _JOB
     _JOB = (config, views, specs, template_dirs,
-            None if out_dir is None or staging is None else (str(out_dir), str(staging)))
+            None if out_dir is None or staging is None else (str(out_dir), str(staging), fresh))
+    _MADE.clear()
     chunks = [range(start, total, count * CHUNKS_PER_WORKER) for start in range(count * CHUNKS_PER_WORKER)]
     try:
         with fork_pool(count) as pool:
@@ -109,8 +120,11 @@ def _render_chunk(indices: range) -> tuple[dict[str, bytes | Staged], int, list[
     return (*_stage(files, *folders), problems, rendered)
 
 
-def _stage(files: dict[str, bytes | Staged], out_dir: str, staging: str) -> tuple[dict[str, bytes | Staged], int]:
+def _stage(files: dict[str, bytes | Staged], out_dir: str, staging: str, fresh: bool = False
+           ) -> tuple[dict[str, bytes | Staged], int]:
     """Stage the pages whose bytes differ from the output folder's; count the others."""
+    if fresh:
+        return _lay_out(files, str(fresh_tree(Path(staging)))), 0
     staged: dict[str, bytes | Staged] = {}
     unchanged = 0
     os.makedirs(staging, exist_ok=True)
@@ -131,3 +145,19 @@ def _stage(files: dict[str, bytes | Staged], out_dir: str, staging: str) -> tupl
             handle.write(data)
         staged[name] = Staged(path)
     return staged, unchanged
+
+
+def _lay_out(files: dict[str, bytes | Staged], tree: str) -> dict[str, bytes | Staged]:
+    """Write every page at its own place in the fresh tree `tree` (no output folder to compare with)."""
+    staged: dict[str, bytes | Staged] = {}
+    for name, data in files.items():
+        assert isinstance(data, bytes)
+        path = os.path.join(tree, name)
+        folder = os.path.dirname(path)
+        if folder not in _MADE:
+            os.makedirs(folder, exist_ok=True)  # another worker may make it at the same moment
+            _MADE.add(folder)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        staged[name] = Staged(path)
+    return staged

@@ -49,3 +49,33 @@ def test_with_previous_only_listed_files_are_removed_and_their_empty_folders(tmp
     assert (tmp_path / "a" / "keep.html").read_bytes() == b"k"
     assert (tmp_path / "hand-made.txt").read_bytes() == b"mine"
     assert (tmp_path / "search" / "i").read_bytes() == b"i"
+
+
+def test_write_fresh_makes_the_laid_out_tree_the_output_folder(tmp_path: Path) -> None:
+    from digest.output import Staged, write_fresh
+
+    tree = tmp_path / "staging" / "site"
+    (tree / "stories" / "a").mkdir(parents=True)
+    (tree / "stories" / "a" / "index.html").write_bytes(b"A")  # laid out by a worker: stays put
+    (tmp_path / "staging" / "7").write_bytes(b"B")  # staged flat elsewhere: moved into the tree
+    files = {"stories/a/index.html": Staged(str(tree / "stories" / "a" / "index.html")),
+             "stories/b/index.html": Staged(str(tmp_path / "staging" / "7")),
+             "sitemap.xml": b"S"}
+    out = tmp_path / "public" / "out"  # its parent does not exist yet either
+    report = write_fresh(tree, out, files)
+    assert report is not None and report.written == 3
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == {
+        "stories/a/index.html": b"A", "stories/b/index.html": b"B", "sitemap.xml": b"S"}
+    assert not tree.exists()
+
+
+def test_write_fresh_refuses_an_output_folder_that_filled_up_and_keeps_every_file(tmp_path: Path) -> None:
+    from digest.output import write_fresh
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "someone-elses.txt").write_bytes(b"x")
+    tree = tmp_path / "tree"
+    assert write_fresh(tree, out, {"index.html": b"I", "a/b.html": b"B"}) is None
+    assert (tree / "index.html").read_bytes() == b"I" and (tree / "a" / "b.html").read_bytes() == b"B"
+    assert sorted(p.name for p in out.iterdir()) == ["someone-elses.txt"]

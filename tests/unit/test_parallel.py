@@ -159,10 +159,56 @@ def test_pool_workers_do_not_inherit_a_parents_signal_handlers() -> None:
         "stop = threading.Event()\n"
         "signal.signal(signal.SIGTERM, lambda *a: stop.set())\n"
         "forkmap.workers = lambda: 2\n"
-        "for _ in range(30):  # the hang was a race: terminate() reaching a worker that had not exited yet\n"
+        "for _ in range(100):  # a race: terminate() reaching a worker before it reset its handler\n"
         "    n = len(forkmap.fork_map(lambda c: [x * 2 for x in c], list(range(100)), min_items=1))\n"
         "print(n)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "100"
+
+
+def test_a_first_build_is_laid_out_by_the_workers_and_a_failed_one_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    from digest.errors import TemplateError
+
+    _assert_forking_possible()
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    (site / "templates").mkdir()
+    (site / "templates" / "story.html").write_text("{{ entry.nothing_here }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError):
+        build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no output folder, no staging left
+
+    shutil.rmtree(site / "templates")
+    seen: list[str] = []
+
+    def watch(stage: str, done: int, total: int) -> None:  # the first build's pages are not in the output yet
+        if stage == "rendering pages":
+            seen.append(",".join(sorted(p.name for p in (tmp_path / "out").glob("*"))))
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "out", use_cache=False), now=NOW, progress=watch)
+    assert seen and set(seen) == {""}
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
+    assert tree_bytes(tmp_path / "out") == tree_bytes(tmp_path / "serial")
+
+
+def test_a_first_build_whose_output_folder_fills_up_meanwhile_still_writes_every_page(tmp_path: Path, monkeypatch) -> None:
+    _assert_forking_possible()
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    out = tmp_path / "out"
+
+    def intrude(stage: str, done: int, total: int) -> None:  # another process writes into the output folder
+        if stage == "rendering pages":
+            out.mkdir(exist_ok=True)
+            (out / "stray.txt").write_bytes(b"x")
+    build_site(site, options=BuildOptions(out_dir=out, use_cache=False), now=NOW, progress=intrude)
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
+    assert tree_bytes(out) == tree_bytes(tmp_path / "serial")  # every page in place (the stray file removed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "serial", "site"]
