@@ -24,15 +24,17 @@ class FileJob:
 
 def feed_files(config: SiteConfig, views: SiteViews, now: datetime, mtimes: Mapping[str, datetime],
                salt: str, stamps: Mapping[str, str]) -> list[FileJob]:
-    """A job per feed, fingerprinted by the stories it shows."""
+    """A job per feed, fingerprinted by the stories it shows. The entries are chosen once here (and
+    handed to `make`); the jobs share one `FeedWriter`, so a story shown in many feeds is serialised once."""
     jobs = []
     order = feeds.feed_order(views.stories, mtimes)
+    writer = feeds.FeedWriter(config, now, mtimes)
     for job in feeds.feed_jobs(config, views):
         chosen = feeds.newest(job.stories, mtimes, job.limit, order)
         parts = [salt, job.path, job.page, job.title, job.subtitle]
         parts += [stamps[v.story.path] + "@" + str(mtimes.get(v.slug, "")) for v in chosen]
         fingerprint = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
-        jobs.append(FileJob(job.path, fingerprint, lambda job=job: feeds.render_feed(config, job, now, mtimes)))
+        jobs.append(FileJob(job.path, fingerprint, lambda job=job, chosen=chosen: writer.render(job, chosen)))
     return jobs
 
 
