@@ -416,6 +416,8 @@ class RelatedIndex:
         smallest integer type that holds them (widened again on unpickling)."""
         state = dict(self.__dict__)
         state["_xt"] = None  # derived from X: cheaper to transpose than to store
+        for kept in ("_memo", "_edges", "_groups_kept", "_dirty"):  # result() memos: rebuilt by the next process
+            state.pop(kept, None)
         if len(self.t_tf) and int(self.t_tf.max()) < 2**16:
             state["t_tf"] = self.t_tf.astype(np.uint16)
         x = self.X
@@ -671,6 +673,7 @@ class RelatedIndex:
                 changed[slug] = (story, sig, seen)
             elif seen != self.docs[slug].seen:  # first update in this process: digest checked once
                 self.docs[slug] = self.docs[slug]._replace(seen=seen)
+                self.__dict__.setdefault("_dirty", set()).add(slug)
         if not changed:
             return set()
         rows = np.array(sorted(self.pos[slug] for slug in changed), dtype=np.int64)
@@ -685,6 +688,7 @@ class RelatedIndex:
             else:
                 keys, tf, names = _features(story)
             self.docs[slug] = doc = _doc(story, story_topics.get(slug, ()), names, sig, seen)
+            self.__dict__.setdefault("_dirty", set()).add(slug)
             side |= (doc.day, doc.topics, doc.tags) != (old_doc.day, old_doc.topics, old_doc.tags)
             cols = self._columns(keys)
             old_cols = self.t_cols[self.t_ptr[row]:self.t_ptr[row + 1]]
@@ -754,40 +758,91 @@ class RelatedIndex:
     # ---- the result
 
     def result(self) -> Related:
-        """The related lists and groups for the current stories."""
+        """The related lists and groups for the current stories.
+
+        Each story's list is kept with the objects it was made from (its doc, its candidates,
+        the docs it names): the docs and candidate lists of the stories an update did not touch
+        stay the same objects, so a later call recomputes only the lists an update changed, and
+        the groups only when some story's group links changed. Kept in this process only."""
+        memo = self.__dict__.setdefault("_memo", {})
+        dirty = self.__dict__.get("_dirty", set())  # stories whose doc an update replaced since the last call
         links: dict[str, tuple[RelatedLink, ...]] = {}
-        warnings = []
+        warnings: list[str] = []
+        docs = self.docs
         for slug in self.slugs:
-            doc = self.docs[slug]
-            cands = self.cands[slug].items
-            by_slug = {c[2]: c for c in cands}
-            chosen: list[RelatedLink] = []
-            taken = {slug}
-            for pin in doc.pins:
-                if pin in taken:
-                    continue
-                if pin not in self.docs:
-                    warnings.append(f"{slug}: related story '{pin}' is not among the built stories; left out")
-                    continue
-                taken.add(pin)
-                score = by_slug[pin][0] if pin in by_slug else 0.0
-                chosen.append(RelatedLink(pin, score, self._reasons(doc, self.docs[pin]), pinned=True))
-            for score, _, other in cands:
-                if len(chosen) >= self.count:
-                    break
-                if other in taken or other in doc.unrelated:
-                    continue
-                taken.add(other)
-                chosen.append(RelatedLink(other, score, self._reasons(doc, self.docs[other])))
-            links[slug] = tuple(chosen)
-        return Related(MappingProxyType(links), MappingProxyType(self._groups()), tuple(warnings))
+            doc, cand = docs[slug], self.cands[slug]
+            kept = memo.get(slug)
+            if kept is None or kept[0] is not doc or kept[1] is not cand or not dirty.isdisjoint(kept[2]):
+                kept = memo[slug] = (doc, cand, *self._links(slug, doc, cand))
+            links[slug] = kept[3]
+            warnings.extend(kept[4])
+        edges = self.__dict__.setdefault("_edges", {})
+        groups = self.__dict__.get("_groups_kept")
+        for slug in self.slugs:
+            doc, cand = docs[slug], self.cands[slug]
+            kept = edges.get(slug)
+            if kept is None or kept[0] is not doc or kept[1] is not cand or not dirty.isdisjoint(kept[2]):
+                new_edges = self._group_edges(slug, doc, cand)
+                if kept is None or kept[3] != new_edges or (groups is not None and slug in groups):
+                    groups = None  # a group link came or went, or a member's date moved: found again
+                edges[slug] = (doc, cand, frozenset(o for _, _, o in cand.items), new_edges)
+        self._dirty = set()
+        if groups is None or len(edges) != len(self.slugs):
+            for gone in set(edges) - set(self.pos):
+                del edges[gone]
+            groups = self._groups(edges)
+            self._groups_kept = groups
+        return Related(MappingProxyType(links), MappingProxyType(groups), tuple(warnings))
+
+    def _links(self, slug: str, doc: _Doc, cand: _Candidates
+               ) -> tuple[frozenset[str], tuple[RelatedLink, ...], tuple[str, ...]]:
+        """(the other stories whose docs it depends on, the story's related list, warnings)."""
+        by_slug = {c[2]: c for c in cand.items}
+        chosen: list[RelatedLink] = []
+        used: list[str] = []
+        warnings: list[str] = []
+        taken = {slug}
+        for pin in doc.pins:
+            if pin in taken:
+                continue
+            if pin not in self.docs:
+                warnings.append(f"{slug}: related story '{pin}' is not among the built stories; left out")
+                continue
+            taken.add(pin)
+            score = by_slug[pin][0] if pin in by_slug else 0.0
+            used.append(pin)
+            chosen.append(RelatedLink(pin, score, self._reasons(doc, self.docs[pin]), pinned=True))
+        for score, _, other in cand.items:
+            if len(chosen) >= self.count:
+                break
+            if other in taken or other in doc.unrelated:
+                continue
+            taken.add(other)
+            used.append(other)
+            chosen.append(RelatedLink(other, score, self._reasons(doc, self.docs[other])))
+        return frozenset(used), tuple(chosen), tuple(warnings)
 
     def _reasons(self, a: _Doc, b: _Doc) -> tuple[str, ...]:
         names = sorted(a.names & b.names, key=lambda n: (-n.count(" "), n))  # names are " "-joined words
         tags = sorted(a.tags & b.tags)
         return tuple(tags[:2] + names[: max(0, 4 - len(tags[:2]))])
 
-    def _groups(self) -> dict[str, tuple[str, ...]]:
+    def _group_edges(self, slug: str, a: _Doc, cand: _Candidates) -> frozenset[str]:
+        """The stories `slug` reports as the same story (same event, other outlet, close in time)."""
+        out = []
+        for _, cos, other in cand.items:
+            b = self.docs[other]
+            if a.source and b.source and a.source == b.source:
+                continue
+            if a.day is not None and b.day is not None:
+                ok = cos >= GROUP_COSINE and abs(a.day - b.day) <= GROUP_DAYS
+            else:
+                ok = cos >= GROUP_COSINE_UNDATED
+            if ok and other not in a.unrelated and slug not in b.unrelated:
+                out.append(other)
+        return frozenset(out)
+
+    def _groups(self, edges: Mapping[str, tuple]) -> dict[str, tuple[str, ...]]:
         parent = {slug: slug for slug in self.slugs}
 
         def find(x: str) -> str:
@@ -797,19 +852,10 @@ class RelatedIndex:
             return x
 
         for slug in self.slugs:
-            a = self.docs[slug]
-            for _, cos, other in self.cands[slug].items:
-                b = self.docs[other]
-                if a.source and b.source and a.source == b.source:
-                    continue
-                if a.day is not None and b.day is not None:
-                    ok = cos >= GROUP_COSINE and abs(a.day - b.day) <= GROUP_DAYS
-                else:
-                    ok = cos >= GROUP_COSINE_UNDATED
-                if ok and other not in a.unrelated and slug not in b.unrelated:
-                    ra, rb = find(slug), find(other)
-                    if ra != rb:
-                        parent[max(ra, rb)] = min(ra, rb)
+            for other in sorted(edges[slug][3]):
+                ra, rb = find(slug), find(other)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
         members: dict[str, list[str]] = {}
         for slug in self.slugs:
             members.setdefault(find(slug), []).append(slug)

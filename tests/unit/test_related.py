@@ -138,8 +138,14 @@ def edit(rng: random.Random, s: Story) -> Story:
         return dataclasses.replace(s, title=s.title + f" unique{rng.randrange(1000)}")
     if roll < 0.8:
         return dataclasses.replace(s, date=(s.date or DAY0) + timedelta(days=rng.randint(-20, 20)))
-    if roll < 0.9:
+    if roll < 0.85:
         return dataclasses.replace(s, tags=tuple(rng.sample(["maritime", "aid", "trade"], rng.randint(0, 2))))
+    if roll < 0.88:
+        return dataclasses.replace(s, source=rng.choice(["A", "B", "C", "D"]))
+    if roll < 0.91:
+        return dataclasses.replace(s, related=(f"s{rng.randrange(50):03d}",) if rng.random() < 0.7 else ())
+    if roll < 0.94:
+        return dataclasses.replace(s, unrelated=(f"s{rng.randrange(50):03d}",) if rng.random() < 0.7 else ())
     return dataclasses.replace(s, body=" ".join(rng.choices(WORDS, k=30)))
 
 
@@ -162,11 +168,13 @@ def test_incremental_update_equals_full_recomputation(seed, keep, monkeypatch):
     topics = {s.slug: tuple(rng.sample(["x", "y", "z"], rng.randint(0, 1))) for s in stories}
     index = RelatedIndex(stories, topics, count=2)
     partial = 0
-    for _ in range(12):
+    for step in range(16):
         k = rng.randrange(len(stories))
         stories[k] = edit(rng, stories[k])
         recomputed = index.update(stories, topics)
         partial += len(recomputed) < len(stories)
+        if step % 4 == 3:  # several updates between two results: result() keeps up with all of them
+            continue
         assert snapshot(index) == snapshot(RelatedIndex(stories, topics, count=2))
     assert partial > 0  # the updates were incremental, not full recomputations in disguise
 
@@ -271,3 +279,33 @@ def test_index_pickled_by_another_process_is_updated_not_rebuilt(tmp_path):
     recomputed = index.update(stories, {})
     assert 0 < len(recomputed) < len(stories)  # an update, not a rebuild
     assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+
+
+def _links(related: Related) -> dict:
+    return {k: tuple((l.slug, l.score, l.reasons, l.pinned) for l in v) for k, v in related.links.items()}
+
+
+def test_results_after_updates_follow_a_pinned_storys_tags_and_a_group_members_date():
+    """result() recomputes only what updates changed: a pinned story outside the candidates and
+    a group whose members' links stay the same but whose order (by date) changes still follow."""
+    text = TEXTS["sea"] + " " + TEXTS["shoal"]
+    stories = [story(s, days=i) for i, s in enumerate(TEXTS)]
+    stories[0] = dataclasses.replace(stories[0], related=("cricket",), tags=("maritime",))
+    stories += [story("post", text, days=10, source="Phnom Penh Post"),
+                story("inquirer", text + " Officials spoke on Monday.", days=11, source="Inquirer"),
+                story("kyodo", text + " Tokyo watched.", days=12, source="Kyodo")]
+    index = RelatedIndex(stories, {}, count=3)
+    first = index.result()
+    assert first.links["sea"][0].slug == "cricket" and first.links["sea"][0].reasons == ()
+    assert first.groups["kyodo"] == ("post", "inquirer")
+
+    stories[5] = dataclasses.replace(stories[5], tags=("maritime",))  # the pinned cricket story now shares a tag
+    index.update(stories, {})
+    assert index.result().links["sea"][0].reasons == ("maritime",)
+
+    stories[6] = dataclasses.replace(stories[6], date=DAY0 + timedelta(days=13))  # post now after inquirer
+    index.update(stories, {})
+    again = index.result()
+    assert again.groups["kyodo"] == ("inquirer", "post")
+    full = RelatedIndex(stories, {}, count=3).result()
+    assert _links(again) == _links(full) and dict(again.groups) == dict(full.groups)
