@@ -7,8 +7,9 @@ of a host; the sitemap itself works at any path.
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
 from datetime import datetime, timezone
+from functools import lru_cache
+from xml.sax.saxutils import escape
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -33,17 +34,19 @@ def render_sitemap(config: SiteConfig, entries: Iterable[tuple[str, datetime | N
         previous = latest.get(url)
         latest[url] = when if previous is None or (when is not None and when > previous) else previous
     lines = ["<?xml version='1.0' encoding='utf-8'?>", f'<urlset xmlns="{SITEMAP_NS}">']
-    for url in sorted(latest):  # the layout ElementTree's indent() gives, written directly (fast)
-        lines.append(f"  <url>\n    <loc>{escape(urls.absolute(config.base_url, url))}</loc>")
-        when = latest[url]
-        if when is not None:
-            lines.append(f"    <lastmod>{w3c_datetime(when)}</lastmod>")
-        lines.append("  </url>")
+    lines += [_url_element(config.base_url, url, latest[url]) for url in sorted(latest)]
     lines.append("</urlset>")
     if not latest:
         lines[1:] = [f'<urlset xmlns="{SITEMAP_NS}" />']
     sitemap = ("\n".join(lines) + "\n").encode("utf-8")
     return {"sitemap.xml": sitemap, "robots.txt": robots_txt(config).encode("utf-8")}
+
+
+@lru_cache(maxsize=1 << 18)  # a rebuild after an edit writes the same entries again: made once per process
+def _url_element(base_url: str, url: str, when: datetime | None) -> str:
+    """One `<url>` entry, laid out as ElementTree's indent() would (written directly: fast)."""
+    loc = f"  <url>\n    <loc>{escape(urls.absolute(base_url, url))}</loc>\n"
+    return loc + (f"    <lastmod>{w3c_datetime(when)}</lastmod>\n  </url>" if when is not None else "  </url>")
 
 
 def robots_txt(config: SiteConfig) -> str:
