@@ -6,6 +6,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,9 +49,10 @@ step = st.one_of(
 )
 
 
+@pytest.mark.parametrize("persist", [True, False], ids=["cache-on-disk", "cache-in-memory-like-serve"])
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=6))
-def test_incremental_equals_clean(tmp_path_factory, steps) -> None:
+def test_incremental_equals_clean(tmp_path_factory, persist, steps) -> None:
     root = tmp_path_factory.mktemp("site")
     (root / "digest.toml").write_text('title = "T"\nstories_per_page = 3\n', encoding="utf-8")
     stories = root / "content" / "stories"
@@ -60,7 +62,7 @@ def test_incremental_equals_clean(tmp_path_factory, steps) -> None:
         (root / "content" / "topics" / f"{slug}.md").write_text(text, encoding="utf-8")
     (stories / "s0.md").write_text(_story("Start", ["Japan", "aid", "loans"], 3, ["Japan"], None), encoding="utf-8")
     incremental = root / "out-inc"
-    build_site(root, options=BuildOptions(out_dir=incremental), now=NOW)
+    build_site(root, options=BuildOptions(out_dir=incremental, persist=persist), now=NOW)
     for kind, a, b in steps:
         if kind == "write":
             (stories / f"s{a}.md").write_text(b, encoding="utf-8")
@@ -77,7 +79,7 @@ def test_incremental_equals_clean(tmp_path_factory, steps) -> None:
             else:
                 template.parent.mkdir(parents=True, exist_ok=True)
                 template.write_text(a + "{% for item, others in entries %}{{ item.title }}{% endfor %}\n", encoding="utf-8")
-        build_site(root, options=BuildOptions(out_dir=incremental), now=NOW)
+        build_site(root, options=BuildOptions(out_dir=incremental, persist=persist), now=NOW)
         clean = root / "out-clean"
         shutil.rmtree(clean, ignore_errors=True)
         build_site(root, options=BuildOptions(out_dir=clean, use_cache=False), now=NOW)
