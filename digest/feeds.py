@@ -271,6 +271,8 @@ def _leaf(level: int, tag: str, text: str, attrs: str = "") -> str:
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TEXT_WORK = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ATTR_WORK = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
 
 
 def _xml_safe(text: str) -> str:
@@ -280,6 +282,8 @@ def _xml_safe(text: str) -> str:
 
 def _text(text: str) -> str:
     """Character data: XML-safe, with `&`, `<` and `>` escaped."""
+    if _TEXT_WORK.search(text) is None:  # most titles, names and dates: nothing to do
+        return text
     text = _NOT_XML.sub("", text)
     if "&" in text:
         text = text.replace("&", "&amp;")
@@ -292,6 +296,8 @@ def _text(text: str) -> str:
 
 def _attr(text: str) -> str:
     """An attribute value (inside double quotes): as `_text`, plus `"`, CR, LF and TAB as references."""
+    if _ATTR_WORK.search(text) is None:
+        return text
     text = _text(text)
     if '"' in text:
         text = text.replace('"', "&quot;")
