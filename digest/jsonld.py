@@ -15,14 +15,16 @@ from markupsafe import Markup
 from digest import urls
 from digest.model import SiteConfig
 
-_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
-            0x2028: "\\u2028", 0x2029: "\\u2029"}
+_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
 def dumps(data: Any) -> str:
     """JSON text safe inside a `<script>` element: keys in a fixed order, `<>&` escaped."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default)
-    return text.translate(_ESCAPES)
+    for char, escape in _ESCAPES:  # str.replace per character: several times faster than str.translate
+        if char in text:
+            text = text.replace(char, escape)
+    return text
 
 
 def jsonld_filter(data: Any) -> Markup:

@@ -5,9 +5,10 @@ the default theme, file by file."""
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-import sys
 import traceback
+import weakref
+from contextvars import ContextVar
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from digest import jsonld, urls
 from digest.errors import Problem, TemplateError
@@ -37,8 +38,20 @@ class PageSpec:
 @lru_cache(maxsize=8)
 def _environment(template_dirs: tuple[str, ...]) -> jinja2.Environment:
     """One environment per template folders for the life of the process: templates compile once,
-    and Jinja's auto-reload recompiles a template whose file changed (`digest serve`)."""
-    return make_environment([Path(d) for d in template_dirs])
+    and `_drop_changed` recompiles a template whose file changed (`digest serve`)."""
+    env = make_environment([Path(d) for d in template_dirs])
+    env.auto_reload = False  # checked once per render_pages call, not at every extends, include and import
+    return env
+
+
+def _drop_changed(env: jinja2.Environment) -> None:
+    """Forget the compiled templates whose files changed or went away since they were loaded."""
+    cache = env.cache
+    if cache is None:
+        return
+    for key, template in list(cache.items()):
+        if not template.is_up_to_date:
+            del cache[key]
 
 
 def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
@@ -53,11 +66,20 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     )
     env.filters["date"] = format_date
     env.filters["isodate"] = iso_date
-    env.filters["rebase"] = lambda html, root: Markup(rebase_links(str(html), root))
+    env.filters["rebase"] = rebase
     env.filters["markdown"] = lambda text: Markup(renderer(True)(text))
     env.globals["url"] = _url
+    env.globals["cached"] = cached
     jsonld.register(env)  # `jsonld` filter; absolute_url, news_article, collection_page (partials/meta.html)
     return env
+
+
+def rebase(html: str, root: str) -> Markup:
+    """The `rebase` filter: root-relative links of rendered HTML pointed at `root`."""
+    text = str(html)
+    if '="/' not in text:  # no root-relative link (the common case): skip the regular expression
+        return Markup(text)
+    return Markup(rebase_links(text, root))
 
 
 @jinja2.pass_context
@@ -68,8 +90,91 @@ def _url(context: Any, target: str) -> str:
     return context["root"] + target.lstrip("/")
 
 
+# Macro outputs by arguments, for the views being rendered (see `cached`); one memo per SiteViews,
+# dropped with it, so a render worker reuses it across its chunks of pages.
+_MEMO: ContextVar[dict[tuple, str] | None] = ContextVar("digest_macro_memo", default=None)
+_MEMOS: dict[int, dict[tuple, str]] = {}
+_FILLED = object()  # in a memo key: an argument that is filled in per call
+
+
+def _memo_for(views: SiteViews) -> dict[tuple, str]:
+    memo = _MEMOS.get(id(views))
+    if memo is None:
+        memo = _MEMOS[id(views)] = {}
+        weakref.finalize(views, _MEMOS.pop, id(views), None)
+    return memo
+
+
+def cached(macro: Any, *args: Any, **kwargs: Any) -> Markup:
+    """`{{ cached(story_item, item, others, root, ...) }}`: the macro's output for these arguments,
+    rendered once per build and reused on every page that calls it with the same arguments
+    (a story's list item shows on its index, topic, tag, outlet and archive pages).
+
+    Imported macros see only their arguments, so their output is a function of them. Arguments
+    that the macro only prints as they are (`{{ root }}`, `<h{{ level }}>`) are filled in per call
+    instead, so such a macro renders once for all page depths and heading levels."""
+    memo = _MEMO.get()
+    if memo is None or kwargs or type(macro) is not jinja2.runtime.Macro:
+        return macro(*args, **kwargs)
+    count = len(args)
+    filled = [(i, text) for i, text in _placeholders(macro) if i < count and type(args[i]) in (str, int)]
+    key: tuple = (macro, count, *args)
+    if filled:
+        parts = list(args)
+        for i, _ in filled:
+            parts[i] = _FILLED
+        key = (macro, count, *parts)
+    try:
+        html = memo.get(key)
+    except TypeError:  # an unhashable argument (a list, a dict): not remembered
+        return macro(*args)
+    if html is None:
+        parts = list(args)
+        for i, text in filled:
+            parts[i] = Markup(text)
+        html = memo[key] = str(macro(*parts))
+    for i, text in filled:
+        html = html.replace(text, escape(args[i]))
+    return Markup(html)
+
+
+@lru_cache(maxsize=64)
+def _placeholders(macro: jinja2.runtime.Macro) -> tuple[tuple[int, str], ...]:
+    """(position, placeholder) of each argument that `macro` only prints as it is: the placeholder
+    holds a "<", which no escaped text does, so nothing else in the output looks like it."""
+    return tuple((i, f"<\x00{i}>") for i in _printed_arguments(macro))
+
+
+@lru_cache(maxsize=64)
+def _printed_arguments(macro: jinja2.runtime.Macro) -> tuple[int, ...]:
+    """The positions of the arguments that `macro`'s body only prints as they are (`{{ name }}`)."""
+    name = getattr(getattr(macro, "_func", None), "__globals__", {}).get("name")  # its template (Jinja's module)
+    env = macro._environment
+    try:
+        source = env.loader.get_source(env, name)[0] if isinstance(name, str) and env.loader else None
+        current = source is not None and env.get_template(name).is_up_to_date  # the source is what was compiled
+    except jinja2.TemplateError:
+        return ()
+    if not current:
+        return ()
+    tree = env.parse(source)
+    if tree.find(jinja2.nodes.EvalContextModifier) is not None:  # `{% autoescape false %}` prints differently
+        return ()
+    for node in tree.find_all(jinja2.nodes.Macro):
+        if node.name != macro.name:
+            continue
+        printed = {id(child) for output in node.find_all(jinja2.nodes.Output) for child in output.nodes}
+        params = {id(arg) for arg in node.args}
+        names = [n for n in node.find_all(jinja2.nodes.Name) if id(n) not in params]
+        return tuple(position for position, argument in enumerate(macro.arguments)
+                     if all(id(n) in printed for n in names if n.name == argument))
+    return ()
+
+
+@lru_cache(maxsize=65536)
 def format_date(when: datetime | None, timezone: str = "UTC", with_time: bool = False) -> str:
-    """A reader's date: "17 December 2013" (and ", 14:05" with `with_time`)."""
+    """A reader's date: "17 December 2013" (and ", 14:05" with `with_time`). Remembered, as a
+    story's date shows on every list and rail that names it (equal instants give equal text)."""
     if when is None:
         return ""
     local = when.astimezone(ZoneInfo(timezone))
@@ -165,6 +270,7 @@ def render_pages(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec]
                  template_dirs: Sequence[Path]) -> dict[str, bytes]:
     """Render `specs` to `{output file: bytes}`; raise TemplateError listing every failing template."""
     env = _environment(tuple(str(d) for d in template_dirs))
+    _drop_changed(env)
     base = urls.base_path(config.base_url)
     common = {
         "site": config,
@@ -175,6 +281,19 @@ def render_pages(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec]
     out: dict[str, bytes] = {}
     problems: dict[tuple[str, int | None, str], Problem] = {}
     templates: dict[str, jinja2.Template] = {}
+    token = _MEMO.set(_memo_for(views))
+    try:
+        _render_specs(env, specs, common, base, template_dirs, out, problems, templates)
+    finally:
+        _MEMO.reset(token)
+    if problems:
+        raise TemplateError(list(problems.values()))
+    return out
+
+
+def _render_specs(env: jinja2.Environment, specs: Sequence[PageSpec], common: Mapping[str, Any], base: str,
+                  template_dirs: Sequence[Path], out: dict[str, bytes],
+                  problems: dict[tuple[str, int | None, str], Problem], templates: dict[str, jinja2.Template]) -> None:
     for spec in specs:
         root = base if spec.url == "404.html" else urls.relative_root(spec.url)
         try:
@@ -195,9 +314,6 @@ def render_pages(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec]
             problems.setdefault((problem.path, problem.line, problem.message), problem)
             continue
         out[urls.file_for(spec.url)] = html.encode("utf-8")
-    if problems:
-        raise TemplateError(list(problems.values()))
-    return out
 
 
 def _template_path(filename: str | None, name: str | None, template_dirs: Sequence[Path]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 from typing import Mapping, Sequence
 
@@ -64,7 +64,7 @@ class StoryView:
     def note_html(self) -> str:
         return _html(self.story.note, True) if self.story.note else ""
 
-    @property
+    @cached_property  # a template asks twice (`if` and then the value)
     def standfirst(self) -> str | None:
         """The summary, unless it only repeats the opening of the body (then it is not shown twice)."""
         summary = self.story.summary

@@ -62,3 +62,77 @@ def test_text_start_equals_the_opening_of_the_whole_text_on_every_story_of_the_d
     for html in html_cases:
         for length in (10, 60, 200):
             assert text_start(html, length) == Markup(html).striptags()[:length]
+
+
+def _list_site(tmp_path: Path, item_macro: str) -> tuple[object, object, list[PageSpec], list[Path]]:
+    """Three stories and pages at three depths that list them with `cached(item, ...)`."""
+    from datetime import datetime, timezone
+
+    from digest.model import Story
+
+    (tmp_path / "partials").mkdir(exist_ok=True)
+    (tmp_path / "partials" / "item.html").write_text(item_macro, encoding="utf-8")
+    (tmp_path / "list.html").write_text(
+        '{% from "partials/item.html" import item %}'
+        "{% for entry in entries %}{{ cached(item, entry, root, level) }}|{% endfor %}", encoding="utf-8")
+    config = parse_config("", "digest.toml", root=tmp_path)
+    stories = [Story(path=f"content/stories/s{i}.md", slug=f"s{i}", title=f"Story <{i}>", body="Text.\n",
+                     date=datetime(2024, 1, i + 1, tzinfo=timezone.utc)) for i in range(3)]
+    views = build_views(config, stories, [], [], {}, {}, {})
+    specs = [PageSpec(url, "list.html", {"entries": views.stories, "level": 3 if url.startswith("tags/a/page") else 2})
+             for url in ("", "tags/a/", "tags/a/page/2/", "404.html")]
+    return config, views, specs, [tmp_path, theme_dir()]
+
+
+def test_cached_macro_output_is_the_macros_at_every_depth_and_rendered_once_per_story(tmp_path: Path) -> None:
+    from digest.render import _environment
+
+    config, views, specs, dirs = _list_site(
+        tmp_path, '{% macro item(view, root, level) %}{{ tick() }}<h{{ level }}><a href="{{ root }}{{ view.url }}">'
+                  "{{ view.title }}</a></h{{ level }}>{% endmacro %}")
+    calls: list[int] = []
+    _environment(tuple(str(d) for d in dirs)).globals["tick"] = lambda: calls.append(1) or ""
+    files = render_pages(config, views, specs, dirs)
+    item = '<h{level}><a href="{root}stories/s{n}/">Story &lt;{n}&gt;</a></h{level}>|'
+    for name, root, level in (("index.html", "./", 2), ("tags/a/index.html", "../../", 2),
+                              ("tags/a/page/2/index.html", "../../../../", 3), ("404.html", "/", 2)):
+        assert files[name].decode() == "".join(item.format(root=root, n=n, level=level) for n in (2, 1, 0))
+    assert len(calls) == 3  # one rendering per story for the four pages, whatever their depth and heading level
+
+
+def test_cached_macro_that_does_more_with_root_than_print_it_is_rendered_per_root(tmp_path: Path) -> None:
+    from digest.render import _environment
+
+    config, views, specs, dirs = _list_site(
+        tmp_path, "{% macro item(view, root, level) %}{{ tick() }}{% if root == './' %}front {% endif %}"
+                  "{{ root ~ view.url }}{% set level = level + 1 %}{{ level }}{% endmacro %}")
+    calls: list[int] = []
+    _environment(tuple(str(d) for d in dirs)).globals["tick"] = lambda: calls.append(1) or ""
+    files = render_pages(config, views, specs, dirs)
+    assert files["index.html"] == b"front ./stories/s2/3|front ./stories/s1/3|front ./stories/s0/3|"
+    assert files["tags/a/page/2/index.html"] == b"../../../../stories/s2/4|../../../../stories/s1/4|../../../../stories/s0/4|"
+    assert len(calls) == 3 * 4  # per story, root and level
+
+
+def test_a_template_edited_between_renders_is_recompiled(tmp_path: Path) -> None:
+    import os
+
+    config, views, specs, dirs = _list_site(
+        tmp_path, '{% macro item(view, root, level) %}{{ root }}{{ view.slug }}{% endmacro %}')
+    assert render_pages(config, views, specs[:1], dirs)["index.html"] == b"./s2|./s1|./s0|"
+    item = tmp_path / "partials" / "item.html"
+    item.write_text('{% macro item(view, root, level) %}[{{ view.slug }}]{% endmacro %}', encoding="utf-8")
+    os.utime(item, (1, 1))  # a different modification time, however coarse the file system's clock
+    assert render_pages(config, views, specs[:1], dirs)["index.html"] == b"[s2]|[s1]|[s0]|"
+
+
+def test_rebase_points_root_relative_links_at_root_and_leaves_other_html_alone(tmp_path: Path) -> None:
+    from markupsafe import Markup
+
+    html = Markup('<p><a href="/topics/x/">x</a> <img src="/a.png"> <a href="//cdn.example/y">y</a> '
+                  '<a href="https://example.org/">z</a></p>')
+    files = _render(tmp_path, "{{ html | rebase(root) }}\n{{ plain | rebase(root) }}",
+                    {"html": html, "plain": Markup("<p>No links, a=\"/ \"</p>")})
+    assert files["x/index.html"].decode() == (
+        '<p><a href="../topics/x/">x</a> <img src="../a.png"> <a href="//cdn.example/y">y</a> '
+        '<a href="https://example.org/">z</a></p>\n<p>No links, a="/ "</p>')
