@@ -31,61 +31,20 @@ always wins, and `topics: []` means "none, on purpose".
 
 from __future__ import annotations
 
-import functools
 import math
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from digest.errors import ContentError, Problem
 from digest.model import Story, Topic, TopicRules
+from digest.topic_match import TITLE_FACTOR, PhraseFinder, count_phrase, fold, normalise, phrase_key, words
+
+__all__ = ["COUNT_CAP", "TITLE_FACTOR", "RuleScore", "TopicExplanation", "assign_topics", "explain",
+           "normalise", "parse_rules", "phrase_key", "words"]
 
 COUNT_CAP = 3  # occurrences of one phrase that score, at most
-TITLE_FACTOR = 2  # an occurrence in the title counts this many times
 
 _KEYS = ("phrases", "require", "exclude", "aliases", "min_score")
-_WORD = re.compile(r"\w+")
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
-# --------------------------------------------------------------------------- normalising
-
-
-# Characters common in news text whose NFKD form differs, replaced beforehand (by their NFKD
-# form) so that NFKD's quick check passes and it returns without rebuilding the string.
-_PRE_NFKD = (("\u00a0", " "), ("\u2026", "..."), ("\u202f", " "), ("\u2009", " "), ("\u3000", " "))
-# UTF-8 lead bytes of the combining-mark blocks stripped by _COMBINING.
-_COMBINING_BYTES = (b"\xcc", b"\xcd", b"\xe1\xaa", b"\xe1\xab", b"\xe1\xb7", b"\xe2\x83", b"\xef\xb8")
-
-
-def normalise(text: str) -> str:
-    """Text folded for matching: NFKD, combining diacritical marks dropped, casefolded.
-
-    Fast in the common case: a few cheap replacements let NFKD's quick check pass on typical
-    news text, and the combining-mark pass runs only on text that has some.
-    """
-    if text.isascii():
-        return text.lower()
-    for char, nfkd in _PRE_NFKD:
-        if char in text:
-            text = text.replace(char, nfkd)
-    folded = unicodedata.normalize("NFKD", text)
-    if not folded.isascii():
-        data = folded.encode()
-        if any(lead in data for lead in _COMBINING_BYTES):
-            folded = _COMBINING.sub("", folded)
-    return folded.casefold()
-
-
-def words(text: str) -> list[str]:
-    """The normalised words of `text` (runs of letters and digits)."""
-    return _WORD.findall(normalise(text))
-
-
-def phrase_key(phrase: str) -> tuple[str, ...]:
-    """The words a phrase matches, in order (empty when the phrase has no letters or digits)."""
-    return tuple(words(phrase))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -207,8 +166,8 @@ class TopicExplanation:
 class _Compiled:
     slug: str
     rules: TopicRules
-    # per rule: (kind, phrase, weight, ((spelling, key, pattern), ...))
-    entries: tuple[tuple[str, str, float, tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]], ...]
+    # per rule: (kind, phrase, weight, ((spelling, key), ...))
+    entries: tuple[tuple[str, str, float, tuple[tuple[str, tuple[str, ...]], ...]], ...]
 
 
 def _compile(topic: Topic) -> _Compiled:
@@ -217,13 +176,13 @@ def _compile(topic: Topic) -> _Compiled:
     for phrase, spellings in rules.aliases:
         alias_map.setdefault(phrase_key(phrase), []).extend(spellings)
 
-    def spellings(phrase: str) -> tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...]:
+    def spellings(phrase: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         out: dict[tuple[str, ...], str] = {}
         for spelling in (phrase, *alias_map.get(phrase_key(phrase), ())):
             key = phrase_key(spelling)
             if key and key not in out:
                 out[key] = spelling
-        return tuple((s, k, _pattern(k)) for k, s in out.items())
+        return tuple((s, k) for k, s in out.items())
 
     entries = [("phrase", p, w, spellings(p)) for p, w in rules.phrases]
     entries += [("require", p, 0.0, spellings(p)) for p in rules.require]
@@ -231,76 +190,33 @@ def _compile(topic: Topic) -> _Compiled:
     return _Compiled(topic.slug, rules, tuple(entries))
 
 
-@functools.lru_cache(maxsize=4096)
-def _pattern(key: tuple[str, ...]) -> re.Pattern[str]:
-    return _phrase_pattern(key)
+def _folded(story: Story) -> tuple[bytes, bytes]:
+    """A story's (title, summary and body) folded for counting (see digest.topic_match.fold)."""
+    return fold(story.title), fold(story.summary or "", "\n", story.body)
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _phrase_pattern(key: tuple[str, ...]) -> re.Pattern[str]:
-    # Starts with a literal so that the regex engine can skip ahead fast; the left word
-    # boundary is checked by `_Text.count` (a look-behind here would make the scan 50x slower).
-    return re.compile(r"\W+".join(re.escape(word) for word in key) + r"(?!\w)")
-
-
-class _Text:
-    """A story's normalised text, for fast whole-word phrase counting."""
-
-    def __init__(self, story: Story) -> None:
-        self.title = normalise(story.title)
-        self.rest = normalise(story.summary or "") + "\n" + normalise(story.body)
-        self._cache: dict[tuple[str, ...], int] = {}
-
-    def count(self, key: tuple[str, ...], pattern: re.Pattern[str] | None = None) -> int:
-        """Occurrences of the phrase `key` (title ones counted TITLE_FACTOR times)."""
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        n = 0
-        word = max(key, key=len)
-        in_title, in_rest = word in self.title, word in self.rest
-        if in_title or in_rest:
-            pattern = pattern or _phrase_pattern(key)
-            if in_rest:
-                n += _count(pattern, self.rest)
-            if in_title:
-                n += TITLE_FACTOR * _count(pattern, self.title)
-        self._cache[key] = n
-        return n
-
-
-def _count(pattern: re.Pattern[str], text: str) -> int:
-    n = 0
-    for match in pattern.finditer(text):
-        start = match.start()
-        if start == 0 or not _is_word_char(text[start - 1]):
-            n += 1
-    return n
-
-
-def _score(compiled: _Compiled, text: _Text, detail: bool = True) -> tuple[float, bool, str, tuple[RuleScore, ...]]:
-    """(score, matches, reason, rule scores) of one topic against one text (no rule scores unless `detail`)."""
+def _score(compiled: _Compiled, title: bytes, rest: bytes) -> tuple[float, bool, str, tuple[RuleScore, ...]]:
+    """(score, matches, reason, rule scores) of one topic against one story's folded text."""
+    counts: dict[tuple[str, ...], int] = {}
     rule_scores: list[RuleScore] = []
     score = 0.0
     required_found = False
     excluded_by: str | None = None
     for kind, phrase, weight, spellings in compiled.entries:
-        if detail:
-            found = tuple((s, n) for s, k, pat in spellings if (n := text.count(k, pat)))
-            count = sum(n for _, n in found)
-        else:
-            count = sum(text.count(k, pat) for _, k, pat in spellings)
+        found = []
+        for spelling, key in spellings:
+            if key not in counts:
+                counts[key] = count_phrase(key, rest) + TITLE_FACTOR * count_phrase(key, title)
+            if counts[key]:
+                found.append((spelling, counts[key]))
+        count = sum(n for _, n in found)
         points = weight * min(count, COUNT_CAP) if kind == "phrase" else 0.0
         score += points
         if kind == "require" and count:
             required_found = True
         if kind == "exclude" and count and excluded_by is None:
             excluded_by = phrase
-        if detail:
-            rule_scores.append(RuleScore(kind, phrase, count, weight, points, found))
+        rule_scores.append(RuleScore(kind, phrase, count, weight, points, tuple(found)))
     rules = compiled.rules
     score = round(score, 6)
     if excluded_by is not None:
@@ -313,39 +229,23 @@ def _score(compiled: _Compiled, text: _Text, detail: bool = True) -> tuple[float
 
 
 class _Matcher:
-    """All topics' phrases, indexed by their longest word, to count each phrase once per story."""
+    """All topics' phrases in one PhraseFinder, so that each story's text is scanned once."""
 
     def __init__(self, compiled: Sequence[_Compiled]) -> None:
-        self.first_words: dict[str, list[tuple[tuple[str, ...], re.Pattern[str]]]] = {}
         # per topic: (slug, min_score, phrases [(weight, keys)], require [keys], exclude [keys], all keys)
         self.topics: list[tuple[str, float, list, list, list, frozenset]] = []
         for c in compiled:
             parts: dict[str, list] = {"phrase": [], "require": [], "exclude": []}
-            all_keys = set()
             for kind, _, weight, spellings in c.entries:
-                keys = tuple(key for _, key, _ in spellings)
+                keys = tuple(key for _, key in spellings)
                 parts[kind].append((weight, keys) if kind == "phrase" else keys)
-                for _, key, pattern in spellings:
-                    all_keys.add(key)
-                    bucket = self.first_words.setdefault(max(key, key=len), [])
-                    if all(k != key for k, _ in bucket):
-                        bucket.append((key, pattern))
-            self.topics.append((c.slug, c.rules.min_score, parts["phrase"], parts["require"], parts["exclude"], frozenset(all_keys)))
-        self.first_word_items = tuple(self.first_words.items())
+            all_keys = frozenset(key for _, _, _, spellings in c.entries for _, key in spellings)
+            self.topics.append((c.slug, c.rules.min_score, parts["phrase"], parts["require"], parts["exclude"], all_keys))
+        self.finder = PhraseFinder(key for *_, all_keys in self.topics for key in all_keys)
 
     def topics_of(self, story: Story) -> tuple[str, ...]:
         """The slugs of the topics whose rules match `story`, best score first, ties by slug."""
-        title = normalise(story.title)
-        rest = normalise(story.summary or "") + "\n" + normalise(story.body)
-        counts: dict[tuple[str, ...], int] = {}
-        both = title + "\n" + rest
-        for word, keys in self.first_word_items:
-            if word in both:  # substring pre-filter on the phrase's longest word, verified below
-                in_title, in_rest = word in title, word in rest
-                for key, pattern in keys:
-                    n = (_count(pattern, rest) if in_rest else 0) + (TITLE_FACTOR * _count(pattern, title) if in_title else 0)
-                    if n:
-                        counts[key] = n
+        counts = self.finder.counts(*_folded(story))
         if not counts:
             return ()
         hits: list[tuple[float, str]] = []
@@ -397,14 +297,14 @@ def assign_topics(stories: Iterable[Story], topics: Iterable[Topic]) -> dict[str
 
 def explain(story: Story, topics: Iterable[Topic]) -> list[TopicExplanation]:
     """Per topic (in slug order), the score of each rule for `story` and whether it gets the topic."""
-    text = _Text(story)
+    title, rest = _folded(story)
     explicit = None if story.topics is None else set(story.topics)
     out: list[TopicExplanation] = []
     for topic in sorted(topics, key=lambda t: t.slug):
         if topic.rules is None:
             score, matches, reason, rule_scores, min_score = 0.0, False, "no rules", (), None
         else:
-            score, matches, reason, rule_scores = _score(_compile(topic), text)
+            score, matches, reason, rule_scores = _score(_compile(topic), title, rest)
             min_score = topic.rules.min_score
         if explicit is None:
             assigned = matches
