@@ -136,3 +136,18 @@ def test_rebase_points_root_relative_links_at_root_and_leaves_other_html_alone(t
     assert files["x/index.html"].decode() == (
         '<p><a href="../topics/x/">x</a> <img src="../a.png"> <a href="//cdn.example/y">y</a> '
         '<a href="https://example.org/">z</a></p>\n<p>No links, a="/ "</p>')
+
+
+def test_the_memo_of_a_build_goes_with_its_views(tmp_path: Path) -> None:
+    import gc
+
+    from digest import render
+
+    config, views, specs, dirs = _list_site(
+        tmp_path, '{% macro item(view, root, level) %}{{ view.slug }}{% endmacro %}')
+    render_pages(config, views, specs, dirs)
+    key = id(views)
+    assert render._MEMOS[key]  # the three items, kept for the next chunk of pages of this build
+    del views, specs
+    gc.collect()
+    assert key not in render._MEMOS
