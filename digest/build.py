@@ -103,7 +103,9 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         links, groups, related_state, related_files = _relate(
             config, stories, story_topics, cache.related_state, workers() if options.parallel else 1)
     with stages.stage("views"):
-        views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status)
+        same_config = cache.views is not None and cache.config == config
+        views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status,
+                            previous=cache.views if same_config else None)
     undated = [s for s in stories if s.date is None]
     if undated:
         warnings.append(_undated_warning(undated))
@@ -116,7 +118,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
         salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
         names = [file_for(spec.url) for spec in specs]
-        fingerprints = {name: page_fingerprint(salt, spec.context, stamps) for name, spec in zip(names, specs)}
+        fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
         base = str(out_dir) + os.sep
         stale = [spec for name, spec in zip(names, specs)
                  if cache.fingerprints.get(name) != fingerprints[name] or not os.path.isfile(base + name)]
@@ -173,7 +175,8 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         _keep(cache_path, options, BuildCache(
             manifest=manifest, records=records, fingerprints=fingerprints, related_state=related_state,
             search_records=records_by_stamp, topic_rules_key=rules_key, topic_assignments=topic_memo,
-            outputs=outputs, records_base=cache.records_base))
+            outputs=outputs, records_base=cache.records_base, config=config, salt=salt,
+            views=None if options.persist else views, contexts=contexts))
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings), deferred=deferred, timings=stages.spent())
 
@@ -218,6 +221,28 @@ def _entry_mtimes(stories: list[Story], records: dict, now: datetime) -> dict[st
     clamped to the build's clock (so SOURCE_DATE_EPOCH makes them reproducible)."""
     return {s.slug: min(datetime.fromtimestamp(records[s.path].key[0] // 1_000_000_000, tz=timezone.utc), now)
             for s in stories if s.date is None and s.ingested is None}
+
+
+def _fingerprints(salt: str, names: list[str], specs: list, stamps: dict[str, str], cache: BuildCache,
+                  keep: bool) -> tuple[dict[str, str], dict[str, tuple]]:
+    """Every page's fingerprint, and (with `keep`, for the next build in this process) its context.
+
+    A page whose context equals the last build's, under the same salt, keeps its fingerprint
+    without walking it: story views compare by identity (a view is rebuilt whenever its story,
+    topics or marks change), everything else by value."""
+    fingerprints: dict[str, str] = {}
+    contexts: dict[str, tuple] = {}
+    kept = cache.contexts if cache.salt == salt else {}
+    for name, spec in zip(names, specs):
+        old = kept.get(name)
+        if old is not None and old[0] == spec.context:
+            fingerprint = old[1]
+        else:
+            fingerprint = page_fingerprint(salt, spec.context, stamps)
+        fingerprints[name] = fingerprint
+        if keep:
+            contexts[name] = (spec.context, fingerprint)
+    return fingerprints, contexts
 
 
 def _is_empty(folder: Path) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from digest import __version__
 from digest.output import write_atomic
 
-CACHE_FORMAT = 5  # bump whenever the pickled classes change shape
+CACHE_FORMAT = 6  # bump whenever the pickled classes change shape
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ class BuildCache:
     topic_assignments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file stamp -> topics
     outputs: frozenset[str] = frozenset()  # the files that build wrote or kept (what the next one may remove)
     records_base: tuple[str, frozenset] = ("", frozenset())  # (token, {(path, key, stamp)}) of the records file on disk
+    # Kept in memory only (a long-running process such as serve), never saved:
+    config: Any = None  # the config those views were made with
+    salt: str = ""  # what every page of that build depended on (package, config, templates, menu, topics)
+    views: Any = None  # the last build's views (build_views reuses what did not change)
+    contexts: Mapping[str, tuple] = field(default_factory=dict)  # output file -> (page context, its fingerprint)
 
 
 def code_version() -> str:
@@ -118,7 +123,7 @@ def save_cache(path: Path, cache: BuildCache) -> None:
         token = secrets.token_hex(8)
         write_atomic(records_file, _dump((token, dict(cache.records))))
         delta_file.unlink(missing_ok=True)
-    state = replace(cache, records={}, records_base=(token, frozenset()))
+    state = replace(cache, records={}, records_base=(token, frozenset()), config=None, salt="", views=None, contexts={})
     write_atomic(path, _dump(state))
     write_atomic(path.with_suffix(".manifest"), _dump(cache.manifest))
 

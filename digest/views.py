@@ -104,6 +104,8 @@ class SiteViews:
     undated: tuple[StoryView, ...]
     pages: tuple[Page, ...]
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # what each story's links were made from (`build_views` reuses them when a later build has the same)
+    link_inputs: Mapping[str, tuple] = field(default_factory=dict, compare=False, repr=False)
 
 
 def text_start(html: str, length: int) -> str:
@@ -138,15 +140,29 @@ def build_views(
     related: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
     groups: Mapping[str, tuple[str, ...]],
     status: Mapping[str, tuple[str, ...]] | None = None,
+    previous: SiteViews | None = None,
 ) -> SiteViews:
-    """Derive every page's data from the loaded content and the build's relations."""
+    """Derive every page's data from the loaded content and the build's relations.
+
+    `previous`: the views of the last build with the same config (in a long-running process):
+    a story view, or a story's links, made from the same objects again is that same object, so
+    a rebuild after one edit makes few new ones and the objects left unchanged can be recognised
+    (`page_fingerprint` callers compare contexts)."""
     topic_by_slug = {t.slug: t for t in topics}
     excerpt_sources = {s.casefold() for s in config.excerpt_sources}
     ordered = sorted(stories, key=sort_key)
     status = status or {}
+    before = previous.by_slug if previous is not None else {}
 
     views: list[StoryView] = []
     for story in ordered:
+        old = before.get(story.slug)
+        if old is not None and old.story is story and old.status == status.get(story.slug, ()):
+            chosen = story_topics.get(story.slug, ())
+            if len(chosen) == len(old.topics) and all(
+                    t.slug == slug and topic_by_slug.get(slug) is t for t, slug in zip(old.topics, chosen)):
+                views.append(old)
+                continue
         excerpt = story.excerpt if story.excerpt is not None else (
             (story.source or "").casefold() in excerpt_sources)
         body = opening(story.body) if excerpt else story.body
@@ -190,7 +206,17 @@ def build_views(
             month_stories[(local.year, local.month)].append(view)
 
     positions = {slug: {v.slug: i for i, v in enumerate(members)} for slug, members in topic_stories.items()}
-    links = {v.slug: _links(v, by_slug, related, groups, topic_stories, positions) for v in views}
+    kept = previous.link_inputs if previous is not None else {}
+    link_inputs: dict[str, tuple] = {}
+    links: dict[str, StoryLinks] = {}
+    for v in views:
+        key = _link_key(v, by_slug, related, groups, topic_stories, positions)
+        old = kept.get(v.slug)
+        if old is not None and _same(old[0], key):
+            link_inputs[v.slug] = old
+        else:
+            link_inputs[v.slug] = (key, _links(*key))
+        links[v.slug] = link_inputs[v.slug][1]
     return SiteViews(
         stories=tuple(views),
         by_slug=by_slug,
@@ -207,6 +233,7 @@ def build_views(
         undated=tuple(undated),
         pages=tuple(sorted(pages, key=lambda p: (p.extra.get("weight", 0) if isinstance(p.extra.get("weight", 0), int) else 0, p.title.casefold()))),
         groups=groups,
+        link_inputs=link_inputs,
     )
 
 
@@ -214,14 +241,16 @@ def _local(when: datetime, timezone: str) -> datetime:
     return when.astimezone(ZoneInfo(timezone))
 
 
-def _links(view: StoryView, by_slug: Mapping[str, StoryView],
-           related: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
-           groups: Mapping[str, tuple[str, ...]],
-           topic_stories: Mapping[str, list[StoryView]],
-           positions: Mapping[str, Mapping[str, int]]) -> StoryLinks:
+def _link_key(view: StoryView, by_slug: Mapping[str, StoryView],
+              related: Mapping[str, Sequence[tuple[str, tuple[str, ...]]]],
+              groups: Mapping[str, tuple[str, ...]],
+              topic_stories: Mapping[str, list[StoryView]],
+              positions: Mapping[str, Mapping[str, int]]) -> tuple:
+    """What a story's links are made from: (its view, the group's views, the related views with the
+    reasons the engine gave, each topic with its newer and older neighbour)."""
     group = tuple(by_slug[s] for s in groups.get(view.slug, ()) if s in by_slug)
     in_group = {g.slug for g in group}
-    refs = tuple(RelatedRef(by_slug[slug], _why(view, by_slug[slug], reasons)) for slug, reasons in related.get(view.slug, ())
+    refs = tuple((by_slug[slug], reasons) for slug, reasons in related.get(view.slug, ())
                  if slug in by_slug and slug not in in_group)
     neighbours = []
     for topic in view.topics:
@@ -230,7 +259,19 @@ def _links(view: StoryView, by_slug: Mapping[str, StoryView],
         newer = members[index - 1] if index > 0 else None
         older = members[index + 1] if index + 1 < len(members) else None
         neighbours.append((topic, newer, older))
-    return StoryLinks(related=refs, group=group, neighbours=tuple(neighbours))
+    return view, group, refs, tuple(neighbours)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Whether two link keys hold the same objects (views are compared by identity: eq=False)."""
+    return a[0] is b[0] and a[1] == b[1] and a[2] == b[2] and len(a[3]) == len(b[3]) and all(
+        x[0] is y[0] and x[1] is y[1] and x[2] is y[2] for x, y in zip(a[3], b[3]))
+
+
+def _links(view: StoryView, group: tuple[StoryView, ...], refs: tuple[tuple[StoryView, tuple[str, ...]], ...],
+           neighbours: tuple[tuple[Topic, StoryView | None, StoryView | None], ...]) -> StoryLinks:
+    return StoryLinks(related=tuple(RelatedRef(other, _why(view, other, reasons)) for other, reasons in refs),
+                      group=group, neighbours=neighbours)
 
 
 def _why(view: StoryView, other: StoryView, reasons: Sequence[str]) -> tuple[str, ...]:

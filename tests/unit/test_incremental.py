@@ -21,8 +21,11 @@ TOPICS = {
 }
 
 
-def _story(title: str, words: list[str], day: int | None, tags: list[str], topics: list[str] | None) -> str:
+def _story(title: str, words: list[str], day: int | None, tags: list[str], topics: list[str] | None,
+           draft: bool = False) -> str:
     lines = ["---", f"title: {title}", "source: Outlet " + str(len(title) % 3)]
+    if draft:
+        lines.append("draft: true")
     if day is not None:
         lines.append(f"date: 2024-01-{day:02d}")
     lines.append(f"tags: [{', '.join(tags)}]")
@@ -39,6 +42,7 @@ story_text = st.builds(
     day=st.one_of(st.none(), st.integers(1, 28)),
     tags=st.lists(st.sampled_from(["Japan", "China", "ASEAN", "Trade"]), max_size=3, unique=True),
     topics=st.one_of(st.none(), st.just([]), st.just(["japan-aid"])),
+    draft=st.sampled_from([False, False, False, True]),
 )
 step = st.one_of(
     st.tuples(st.just("write"), st.integers(0, 7), story_text),
@@ -53,7 +57,9 @@ step = st.one_of(
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=6))
 def test_incremental_equals_clean(tmp_path_factory, persist, steps) -> None:
+    """On disk as `digest build` keeps it; in memory with drafts shown, as `digest serve` builds."""
     root = tmp_path_factory.mktemp("site")
+    shown = {} if persist else {"drafts": True, "future": True}
     (root / "digest.toml").write_text('title = "T"\nstories_per_page = 3\n', encoding="utf-8")
     stories = root / "content" / "stories"
     stories.mkdir(parents=True)
@@ -62,7 +68,7 @@ def test_incremental_equals_clean(tmp_path_factory, persist, steps) -> None:
         (root / "content" / "topics" / f"{slug}.md").write_text(text, encoding="utf-8")
     (stories / "s0.md").write_text(_story("Start", ["Japan", "aid", "loans"], 3, ["Japan"], None), encoding="utf-8")
     incremental = root / "out-inc"
-    build_site(root, options=BuildOptions(out_dir=incremental, persist=persist), now=NOW)
+    build_site(root, options=BuildOptions(out_dir=incremental, persist=persist, **shown), now=NOW)
     for kind, a, b in steps:
         if kind == "write":
             (stories / f"s{a}.md").write_text(b, encoding="utf-8")
@@ -79,10 +85,10 @@ def test_incremental_equals_clean(tmp_path_factory, persist, steps) -> None:
             else:
                 template.parent.mkdir(parents=True, exist_ok=True)
                 template.write_text(a + "{% for item, others in entries %}{{ item.title }}{% endfor %}\n", encoding="utf-8")
-        build_site(root, options=BuildOptions(out_dir=incremental, persist=persist), now=NOW)
+        build_site(root, options=BuildOptions(out_dir=incremental, persist=persist, **shown), now=NOW)
         clean = root / "out-clean"
         shutil.rmtree(clean, ignore_errors=True)
-        build_site(root, options=BuildOptions(out_dir=clean, use_cache=False), now=NOW)
+        build_site(root, options=BuildOptions(out_dir=clean, use_cache=False, **shown), now=NOW)
         assert tree_bytes(incremental) == tree_bytes(clean), f"after {kind} {a}"
 
 
@@ -147,4 +153,34 @@ def test_in_memory_cache_equals_clean_build(tmp_path: Path) -> None:
     (stories / "s2.md").unlink()
     build_site(tmp_path, options=memory, now=NOW)
     build_site(tmp_path, options=BuildOptions(out_dir=tmp_path / "clean", use_cache=False), now=NOW)
+    assert tree_bytes(tmp_path / "mem") == tree_bytes(tmp_path / "clean")
+
+
+def _serve_options(out: Path) -> BuildOptions:
+    return BuildOptions(out_dir=out, persist=False, drafts=True, future=True)
+
+
+def test_in_memory_rebuild_follows_a_topic_neighbours_title_and_a_future_mark_coming_due(tmp_path: Path) -> None:
+    """Views a rebuild reuses (serve) still change when what they show does: a story page names its
+    topic neighbours (here with related stories off, so nothing else links them), and a future
+    story loses its mark when its time comes, without its file changing."""
+    (tmp_path / "digest.toml").write_text("[related]\nenabled = false\n", encoding="utf-8")
+    (tmp_path / "content" / "topics").mkdir(parents=True)
+    (tmp_path / "content" / "topics" / "japan-aid.md").write_text(TOPICS["japan-aid"], encoding="utf-8")
+    stories = tmp_path / "content" / "stories"
+    stories.mkdir()
+    for i, day in enumerate((1, 2, 3)):
+        (stories / f"s{i}.md").write_text(_story(f"Story {i}", ["Japan", "aid"], day, [], ["japan-aid"]), encoding="utf-8")
+    (stories / "later.md").write_text(_story("Later", ["Japan", "aid"], 20, [], []), encoding="utf-8")
+    before, after = datetime(2024, 1, 10, tzinfo=timezone.utc), datetime(2024, 1, 25, tzinfo=timezone.utc)
+    build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=before)
+    (stories / "s0.md").write_text(_story("Story zero, retitled", ["Japan", "aid"], 1, [], ["japan-aid"]), encoding="utf-8")
+    build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=before)
+    assert "Story zero, retitled" in (tmp_path / "mem" / "stories" / "s1" / "index.html").read_text(encoding="utf-8")
+    build_site(tmp_path, options=_serve_options(tmp_path / "clean"), now=before)
+    assert tree_bytes(tmp_path / "mem") == tree_bytes(tmp_path / "clean")
+    build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=after)  # "later" is no longer in the future
+    shutil.rmtree(tmp_path / "clean")
+    build_site(tmp_path, options=BuildOptions(out_dir=tmp_path / "clean", use_cache=False, drafts=True, future=True),
+               now=after)
     assert tree_bytes(tmp_path / "mem") == tree_bytes(tmp_path / "clean")
