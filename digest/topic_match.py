@@ -139,13 +139,21 @@ def count_phrase(key: tuple[str, ...], folded: bytes) -> int:
     """Occurrences of the phrase `key` in the folded text `folded` (see the module docstring)."""
     if key[0] not in key[1:]:
         # A run that starts inside a word could only hide a counted one that starts at a later
-        # word of it, which would then be the first word again: count whole runs directly.
-        return len(_phrase_regex(key).findall(folded))
+        # word of it, which would then be the first word again: count the whole runs, each at
+        # one occurrence of the first word (found by a plain byte search, the fastest there is).
+        first = b" " + key[0].encode(errors=_UTF8) + b" "
+        pattern = _phrase_regex(key) if len(key) > 1 else None
+        count = 0
+        at = folded.find(first)
+        while at >= 0:
+            count += pattern is None or pattern.match(folded, at) is not None
+            at = folded.find(first, at + 1)
+        return count
     tokens = folded.split()
-    first, rest, n = key[0].encode(errors=_UTF8), list(_encode(key[1:])), len(key)
+    first, others, n = key[0].encode(errors=_UTF8), list(_encode(key[1:])), len(key)
     count = i = 0
     while i + n <= len(tokens):
-        if tokens[i].endswith(first) and tokens[i + 1:i + n] == rest:
+        if tokens[i].endswith(first) and tokens[i + 1:i + n] == others:
             count += len(tokens[i]) == len(first)
             i += n
         else:
@@ -178,16 +186,17 @@ class PhraseFinder:
 
     def __init__(self, keys: Iterable[tuple[str, ...]]) -> None:
         keys = sorted(set(keys))
-        self.single = {key[0].encode(errors=_UTF8): key for key in keys if len(key) == 1}
+        # words as the scan returns them, with the space before them
+        self.single = {b" " + key[0].encode(errors=_UTF8): key for key in keys if len(key) == 1}
         # longer phrases with the words the scan must find before they are counted: every word
         # longer than SHORT, or the longest one
         self.longer: list[tuple[tuple[str, ...], frozenset[bytes]]] = []
         for key in keys:
             if len(key) > 1:
                 needed = [w for w in key if len(w) > self.SHORT] or [max(key, key=len)]
-                self.longer.append((key, frozenset(w.encode(errors=_UTF8) for w in needed)))
-        scanned = set(self.single).union(*(needed for _, needed in self.longer))
-        self._scan = re.compile(b" (" + _trie(scanned) + b")(?= )") if scanned else None
+                self.longer.append((key, frozenset(b" " + w.encode(errors=_UTF8) for w in needed)))
+        scanned = {word[1:] for word in set(self.single).union(*(needed for _, needed in self.longer))}
+        self._scan = re.compile(b" " + _trie(scanned) + b"(?= )") if scanned else None
 
     def counts(self, title: bytes, rest: bytes) -> dict[tuple[str, ...], int]:
         """Phrase -> occurrences in the folded `title` (counted TITLE_FACTOR times) and `rest`;
@@ -195,14 +204,16 @@ class PhraseFinder:
         if self._scan is None:
             return {}
         found = Counter(self._scan.findall(rest))
-        for word in self._scan.findall(title):
+        in_title = self._scan.findall(title)
+        for word in in_title:
             found[word] += TITLE_FACTOR
-        out: dict[tuple[str, ...], int] = {}
-        for word, n in found.items():
-            key = self.single.get(word)
-            if key is not None:
-                out[key] = n
+        single = self.single
+        out = {single[word]: n for word, n in found.items() if word in single}
         for key, needed in self.longer:
-            if needed.issubset(found) and (n := count_phrase(key, rest) + TITLE_FACTOR * count_phrase(key, title)):
-                out[key] = n
+            if needed.issubset(found):
+                n = count_phrase(key, rest)
+                if needed.issubset(in_title):
+                    n += TITLE_FACTOR * count_phrase(key, title)
+                if n:
+                    out[key] = n
         return out

@@ -20,7 +20,8 @@ Matching is case- and accent-insensitive and on whole words: text and phrases ar
 (Unicode NFKD, combining marks dropped, casefold) and split into words (runs of letters and
 digits), so "Japan" matches "JAPAN" and "Japan's" but not "Japanese", and "Hà Nội" matches
 "Ha Noi". A phrase's count is the number of times it or one of its aliases occurs in the story's
-title, summary and body; occurrences in the title count twice. Each phrase scores
+title, summary and body, without overlaps (counting is in digest.topic_match, which says exactly
+how); occurrences in the title count twice. Each phrase scores
 ``weight * min(count, 3)``, so a text that repeats one word cannot reach the minimum on that
 word alone. A topic applies to a story when no `exclude` phrase occurs, at least one `require`
 phrase occurs (when there are any), and the score reaches `min_score`.
