@@ -143,6 +143,8 @@ class FeedWriter:
         self._topics_scheme = _attr(urls.absolute(config.base_url, "topics/"))
         self._tags_scheme = _attr(urls.absolute(config.base_url, "tags/"))
         self._entries: dict[tuple[int, bool], tuple[StoryView, str]] = {}
+        self._categories: dict[tuple[str, str | None], str] = {}
+        self._stamps: dict[tuple, str] = {}
 
     def render(self, job: FeedJob, chosen: Sequence[StoryView] | None = None, limit: int = FEED_SIZE) -> bytes:
         """The feed's bytes; `chosen` is `newest(job.stories, mtimes, job.limit)` when the caller has it."""
@@ -173,45 +175,59 @@ class FeedWriter:
         known = self._entries.get(key)
         if known is not None and known[0] is view:
             return known[1]
-        text = _entry(self.config, view, self.mtimes, self.now, full, self._base,
-                      self._topics_scheme, self._tags_scheme)
+        text = self._make_entry(view, full)
         self._entries[key] = (view, text)
         return text
 
+    def _make_entry(self, view: StoryView, full: bool) -> str:
+        config, story, stamp, category = self.config, view.story, self._stamp, self._category
+        parts = [f'\n  <entry xml:lang="{_attr(story.lang)}">' if story.lang else "\n  <entry>",
+                 _leaf(2, "id", entry_id(config, view.url)),
+                 _leaf(2, "title", story.title),
+                 f'\n    <link rel="alternate" type="text/html" href="{_attr(self._base + view.url)}" />']
+        if story.source_url:
+            title = f' title="{_attr(story.source)}"' if story.source else ""
+            parts.append(f'\n    <link rel="related" type="text/html" href="{_attr(story.source_url)}"{title} />')
+        parts.append(f"\n    <updated>{stamp(entry_updated(story, self.mtimes) or self.now)}</updated>")
+        if story.date is not None:
+            parts.append(f"\n    <published>{stamp(story.date)}</published>")
+        for name in story.authors:
+            parts += ["\n    <author>", _leaf(3, "name", name), "\n    </author>"]
+        parts += [category(topic.slug, topic.title) for topic in view.topics]
+        parts += [category(tag.name, None) for tag in view.tags]
+        summary = story.summary or (None if full else _first_paragraph(view.body_html))
+        if summary:
+            parts.append(_leaf(2, "summary", summary))
+        if full:
+            parts.append(_leaf(2, "content", _content_html(view, self._base), ' type="html"'))
+        if story.source:
+            parts += ["\n    <source>", _leaf(3, "title", story.source)]
+            origin = _origin(story.source_url)
+            if origin:
+                parts.append(f'\n      <link rel="alternate" type="text/html" href="{_attr(origin)}" />')
+            parts.append("\n    </source>")
+        parts.append("\n  </entry>")
+        return "".join(parts)
 
-def _entry(config: SiteConfig, view: StoryView, mtimes: Mapping[str, datetime], now: datetime, full: bool,
-           base: str, topics_scheme: str, tags_scheme: str) -> str:
-    story = view.story
-    parts = [f'\n  <entry xml:lang="{_attr(story.lang)}">' if story.lang else "\n  <entry>",
-             _leaf(2, "id", entry_id(config, view.url)),
-             _leaf(2, "title", story.title),
-             f'\n    <link rel="alternate" type="text/html" href="{_attr(urls.absolute(config.base_url, view.url))}" />']
-    if story.source_url:
-        title = f' title="{_attr(story.source)}"' if story.source else ""
-        parts.append(f'\n    <link rel="related" type="text/html" href="{_attr(story.source_url)}"{title} />')
-    parts.append(_leaf(2, "updated", _rfc3339(entry_updated(story, mtimes) or now)))
-    if story.date is not None:
-        parts.append(_leaf(2, "published", _rfc3339(story.date)))
-    for name in story.authors:
-        parts += ["\n    <author>", _leaf(3, "name", name), "\n    </author>"]
-    for topic in view.topics:
-        parts.append(f'\n    <category term="{_attr(topic.slug)}" label="{_attr(topic.title)}" '
-                     f'scheme="{topics_scheme}" />')
-    for tag in view.tags:
-        parts.append(f'\n    <category term="{_attr(tag.name)}" scheme="{tags_scheme}" />')
-    summary = story.summary or (None if full else _first_paragraph(view.body_html))
-    if summary:
-        parts.append(_leaf(2, "summary", summary))
-    if full:
-        parts.append(_leaf(2, "content", _content_html(view, base), ' type="html"'))
-    if story.source:
-        parts += ["\n    <source>", _leaf(3, "title", story.source)]
-        origin = _origin(story.source_url)
-        if origin:
-            parts.append(f'\n      <link rel="alternate" type="text/html" href="{_attr(origin)}" />')
-        parts.append("\n    </source>")
-    parts.append("\n  </entry>")
-    return "".join(parts)
+    def _category(self, term: str, label: str | None) -> str:
+        """A topic's (with `label`) or a tag's `<category>` line, made once per build."""
+        line = self._categories.get((term, label))
+        if line is None:
+            if label is None:
+                line = f'\n    <category term="{_attr(term)}" scheme="{self._tags_scheme}" />'
+            else:
+                line = f'\n    <category term="{_attr(term)}" label="{_attr(label)}" scheme="{self._topics_scheme}" />'
+            self._categories[(term, label)] = line
+        return line
+
+    def _stamp(self, when: datetime) -> str:
+        """`_rfc3339(when)`, made once per instant (stories share dates; equal aware datetimes with equal
+        offsets are the same instant; a naive one never equals an aware one)."""
+        key = (when, when.utcoffset())
+        text = self._stamps.get(key)
+        if text is None:
+            text = self._stamps[key] = _rfc3339(when)
+        return text
 
 
 def _content_html(view: StoryView, base: str) -> str:
@@ -252,9 +268,16 @@ def _first_paragraph(html: str) -> str | None:
     return " ".join(text.split()) or None
 
 
+_PLAIN_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.-]+)(?:[/?#]|\Z)")
+
+
 def _origin(url: str | None) -> str | None:
+    """`scheme://host/` of an http(s) URL, else None (as `urlsplit` reads it)."""
     if not url:
         return None
+    plain = _PLAIN_ORIGIN.match(url)  # the usual case, which urlsplit reads the same way, without its cost
+    if plain is not None:
+        return f"{plain[1]}://{plain[2]}/"
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/" if parts.scheme in ("http", "https") and parts.netloc else None
 

@@ -190,3 +190,17 @@ def _text(parent, tag, text):
     child = ET.SubElement(parent, f"{A}{tag}")
     child.text = _safe(text)
     return child
+
+
+@pytest.mark.parametrize("url", [
+    "https://a.example/x", "http://A.B-c.example", "http://a.example?x", "http://a.example#f",
+    "https://a.example:8080/x", "HTTPS://a.example/", "http://us@a.example/", "http://a.exa\tmple/",
+    "http://a.example/\tx", " http://a.example/", "http://[::1]/", "http:///x", "http://", "ftp://a/",
+    "http://ä.example/", "https://a.example\n/x", "mailto:x@a.example", "", None])
+def test_source_origin_is_what_urlsplit_reads(url):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url) if url else None
+    expected = (f"{parts.scheme}://{parts.netloc}/" if parts and parts.scheme in ("http", "https") and parts.netloc
+                else None)
+    assert feeds._origin(url) == expected
