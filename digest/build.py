@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -119,9 +118,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
         names = [file_for(spec.url) for spec in specs]
         fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
-        base = str(out_dir) + os.sep
-        stale = [spec for name, spec in zip(names, specs)
-                 if cache.fingerprints.get(name) != fingerprints[name] or not os.path.isfile(base + name)]
+        stale = _stale(out_dir, names, specs, fingerprints, cache, trust=not options.persist and cache.views is not None)
     fresh = _is_empty(out_dir)  # a first build: pages are laid out beside it and moved in with one rename
     with staging_for(out_dir) as staging:  # pages that render workers wrote, until they are moved into place
         with stages.stage("render pages"):
@@ -245,6 +242,19 @@ def _fingerprints(salt: str, names: list[str], specs: list, stamps: dict[str, st
     return fingerprints, contexts
 
 
+def _stale(out_dir: Path, names: list[str], specs: list, fingerprints: dict[str, str], cache: BuildCache,
+           trust: bool) -> list:
+    """The pages to render: those whose fingerprint changed, or whose file is gone from the
+    output. With `trust` (serve's preview folder, written only by this process since its last
+    build) the files are not checked one by one."""
+    last = cache.fingerprints
+    if trust:
+        return [spec for name, spec in zip(names, specs) if last.get(name) != fingerprints[name]]
+    base = str(out_dir) + os.sep
+    return [spec for name, spec in zip(names, specs)
+            if last.get(name) != fingerprints[name] or not os.path.isfile(base + name)]
+
+
 def _is_empty(folder: Path) -> bool:
     """Whether `folder` is missing or has nothing in it."""
     try:
@@ -299,8 +309,7 @@ def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tu
         index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes)
     relations = index.result()
     links = {slug: [(link.slug, tuple(link.reasons)) for link in items] for slug, items in relations.links.items()}
-    data = json.dumps(related_mod.related_json(relations), ensure_ascii=False, sort_keys=True, indent=1)
-    return links, dict(relations.groups), index, {"related.json": data.encode("utf-8") + b"\n"}
+    return links, dict(relations.groups), index, {"related.json": related_mod.related_json_bytes(relations)}
 
 
 def _salt(config: SiteConfig, template_dirs: list[Path], menu: list, topic_stamps: Iterable[str]) -> str:

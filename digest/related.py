@@ -43,12 +43,14 @@ are shared the same way (only from a single-threaded process). Figures: bench/RE
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import repeat
 from types import MappingProxyType
 from typing import Iterable, Mapping, NamedTuple, Sequence
@@ -116,6 +118,24 @@ class Related:
     links: Mapping[str, tuple[RelatedLink, ...]]
     groups: Mapping[str, tuple[str, ...]]  # the other members of the story's group, by date then slug
     warnings: tuple[str, ...] = ()
+
+
+def related_json_bytes(related: Related) -> bytes:
+    """`output/related.json` as `json.dumps(related_json(related), ensure_ascii=False,
+    sort_keys=True, indent=1)` writes it, plus a newline; each story's entry is made once per
+    process (a rebuild after an edit writes almost every entry again)."""
+    data = related_json(related)
+    if not data:
+        return b"{}\n"
+    return ("{\n" + ",\n".join(_json_entry(slug, tuple(data[slug])) for slug in sorted(data)) + "\n}\n").encode("utf-8")
+
+
+@lru_cache(maxsize=1 << 18)
+def _json_entry(slug: str, items: tuple[str, ...]) -> str:
+    key = " " + json.dumps(slug, ensure_ascii=False) + ": "
+    if not items:
+        return key + "[]"
+    return key + "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items) + "\n ]"
 
 
 def related_json(related: Related) -> dict[str, list[str]]:

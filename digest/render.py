@@ -12,7 +12,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -226,32 +226,51 @@ def _paginated(base: str, items: Sequence[Any], per_page: int, template: str,
         yield PageSpec(urls.paginated(base, number), template, {**extra, "entries": chunk, "pager": pager})
 
 
+def _listing(views: SiteViews, base: str, stories: tuple, per_page: int, template: str,
+             groups: Mapping[str, tuple[str, ...]], also: Any, extra: Callable[[], dict[str, Any]]) -> list[PageSpec]:
+    """The pages of one listing: the last build's when made from the same objects (`stories` and
+    `groups` the same objects, `also` (what `extra` reads besides them) equal), else new ones."""
+    key = (template, base)
+    old = views.earlier.get(key)
+    if old is not None and old[0] is stories and old[1] is groups and old[2] == per_page and old[3] == also:
+        specs = old[4]
+    else:
+        specs = list(_paginated(base, stories, per_page, template, extra(), groups))
+    views.derived[key] = (stories, groups, per_page, also, specs)
+    return specs
+
+
 def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
-    """Every page of the site, in a fixed order."""
+    """Every page of the site, in a fixed order.
+
+    A listing's pages are made again only when its stories are not the very tuple of views the
+    last build's listing had (`views.earlier`; see `build_views(previous=...)`): otherwise they
+    are the last build's specs, whose contexts the build recognises without walking them."""
     per = config.stories_per_page
     groups = views.groups
-    recent_by_topic = [(t, collapse(views.topic_stories[t.slug], groups).entries[:3])
-                       for t in views.topics if views.topic_stories[t.slug]]
-    yield from _paginated("", views.stories, per, "index.html", {"by_topic": recent_by_topic}, groups)
+    recent = tuple((t, views.topic_stories[t.slug]) for t in views.topics if views.topic_stories[t.slug])
+    yield from _listing(views, "", views.stories, per, "index.html", groups, recent, lambda: {
+        "by_topic": [(t, collapse(stories, groups).entries[:3]) for t, stories in recent]})
     for view in views.stories:
         yield PageSpec(view.url, "story.html", {"entry": view, "links": views.links[view.slug]})
     yield PageSpec("topics/", "topics.html", {
         "topics": [(t, len(views.topic_stories[t.slug])) for t in views.topics]})
     for topic in views.topics:
         stories = views.topic_stories[topic.slug]
-        yield from _paginated(f"topics/{topic.slug}/", stories, per, "topic.html", {
-            "topic": topic,
-            "overlaps": overlapping_topics(topic, views),
-            "top_tags": frequent_tags(stories),
-        }, groups)
+        overlaps = tuple((t, views.topic_stories[t.slug]) for t in views.topics)  # what overlapping_topics reads
+        yield from _listing(views, f"topics/{topic.slug}/", stories, per, "topic.html", groups, (topic, overlaps),
+                            lambda topic=topic, stories=stories: {"topic": topic, "overlaps": overlapping_topics(topic, views),
+                                                                  "top_tags": frequent_tags(stories)})
     yield PageSpec("tags/", "tags.html", {"tags": views.tags})
     for tag in views.tags:
         stories = views.tag_stories[urls.tag_slug(tag.name)]
-        yield from _paginated(tag.url, stories, per, "tag.html", {"tag": tag, "tag_topics": topics_of(stories)}, groups)
+        yield from _listing(views, tag.url, stories, per, "tag.html", groups, tag,
+                            lambda tag=tag, stories=stories: {"tag": tag, "tag_topics": topics_of(stories)})
     yield PageSpec("sources/", "sources.html", {"sources": views.sources})
     for source in views.sources:
         stories = views.source_stories[urls.tag_slug(source.name)]
-        yield from _paginated(source.url, stories, per, "source.html", {"source": source}, groups)
+        yield from _listing(views, source.url, stories, per, "source.html", groups, source,
+                            lambda source=source: {"source": source})
     yield PageSpec("archive/", "archive.html", {
         "months": [(y, m, urls.month(y, m), len(s)) for y, m, s in views.months], "undated": views.undated})
     for year, month, stories in views.months:

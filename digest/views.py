@@ -106,6 +106,9 @@ class SiteViews:
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # what each story's links were made from (`build_views` reuses them when a later build has the same)
     link_inputs: Mapping[str, tuple] = field(default_factory=dict, compare=False, repr=False)
+    # page specs of each listing, made by `render.page_specs` (this build's, and the last build's to reuse)
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
+    earlier: Mapping = field(default_factory=dict, compare=False, repr=False)
 
 
 def text_start(html: str, length: int) -> str:
@@ -217,24 +220,40 @@ def build_views(
         else:
             link_inputs[v.slug] = (key, _links(*key))
         links[v.slug] = link_inputs[v.slug][1]
+    last = previous
+    last_months = {(y, m): items for y, m, items in last.months} if last is not None else {}
     return SiteViews(
-        stories=tuple(views),
+        stories=_same_tuple(views, last.stories if last else None),
         by_slug=by_slug,
         links=links,
         topics=tuple(sorted(topics, key=lambda t: t.title.casefold())),
-        topic_stories={k: tuple(v) for k, v in topic_stories.items()},
+        topic_stories=_same_tuples(topic_stories, last.topic_stories if last else {}),
         tags=tuple(sorted((TagRef(tag_names[k], urls.tag(tag_names[k]), len(v)) for k, v in tag_stories.items()),
                           key=lambda t: (t.name.casefold(), t.name))),
-        tag_stories={k: tuple(v) for k, v in tag_stories.items()},
+        tag_stories=_same_tuples(tag_stories, last.tag_stories if last else {}),
         sources=tuple(sorted((TagRef(source_names[k], urls.source(source_names[k]), len(v))
                               for k, v in source_stories.items()), key=lambda t: (t.name.casefold(), t.name))),
-        source_stories={k: tuple(v) for k, v in source_stories.items()},
-        months=tuple((y, m, tuple(month_stories[(y, m)])) for (y, m) in sorted(month_stories, reverse=True)),
-        undated=tuple(undated),
+        source_stories=_same_tuples(source_stories, last.source_stories if last else {}),
+        months=tuple((y, m, _same_tuple(month_stories[(y, m)], last_months.get((y, m))))
+                     for (y, m) in sorted(month_stories, reverse=True)),
+        undated=_same_tuple(undated, last.undated if last else None),
         pages=tuple(sorted(pages, key=lambda p: (p.extra.get("weight", 0) if isinstance(p.extra.get("weight", 0), int) else 0, p.title.casefold()))),
-        groups=groups,
+        groups=last.groups if last is not None and last.groups == groups else groups,
         link_inputs=link_inputs,
+        earlier=last.derived if last is not None else {},
     )
+
+
+def _same_tuple(items: list[StoryView], before: tuple[StoryView, ...] | None) -> tuple[StoryView, ...]:
+    """`tuple(items)`, or the last build's tuple when it holds the same views (so listings can be
+    recognised by identity)."""
+    new = tuple(items)
+    return before if before is not None and before == new else new  # views compare by identity
+
+
+def _same_tuples(lists: Mapping[str, list[StoryView]], before: Mapping[str, tuple[StoryView, ...]]
+                 ) -> dict[str, tuple[StoryView, ...]]:
+    return {k: _same_tuple(v, before.get(k)) for k, v in lists.items()}
 
 
 def _local(when: datetime, timezone: str) -> datetime:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.model import Story
 from digest.related import Related, RelatedIndex, compute_related, related_json
@@ -309,3 +312,17 @@ def test_results_after_updates_follow_a_pinned_storys_tags_and_a_group_members_d
     assert again.groups["kyodo"] == ("inquirer", "post")
     full = RelatedIndex(stories, {}, count=3).result()
     assert _links(again) == _links(full) and dict(again.groups) == dict(full.groups)
+
+
+@given(st.dictionaries(st.text(min_size=1), st.lists(st.text(), max_size=4), max_size=6))
+def test_related_json_bytes_equal_json_dumps(data):
+    """related.json is written entry by entry (entries kept per process): the bytes json.dumps gives."""
+    from types import MappingProxyType
+
+    from digest.related import RelatedLink, related_json_bytes
+
+    links = {slug: tuple(RelatedLink(other, 0.5) for other in dict.fromkeys(others) if other != slug)
+             for slug, others in data.items()}
+    related = Related(MappingProxyType(links), MappingProxyType({}))
+    expected = json.dumps(related_json(related), ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    assert related_json_bytes(related) == expected.encode("utf-8")
