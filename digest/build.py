@@ -93,7 +93,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         cache = _cache_for(cache_path, options)
     with stages.stage("parse content"):
         site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS, progress,
-                                         options.parallel)
+                                         options.parallel, scanned=inputs[5])  # the manifest's scan of content/
     stories, status, left_out = select_stories(site, options, now)
     warnings = _pin_warnings(stories, left_out)
     with stages.stage("topics"):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
@@ -278,6 +278,28 @@ def content_listing(folder: Path, root: Path) -> list[tuple[str, str, tuple[int,
     return [(path, shown, key) for _, path, shown, key in found]
 
 
+def listing_from_scan(scanned: Sequence[tuple[str, int, int]], folder: Path, root: Path, content: Path
+                      ) -> list[tuple[str, str, tuple[int, int]]]:
+    """`content_listing(folder, root)` from a scan of the content folder already taken (`cache.scan`
+    rows: path relative to `content`, mtime_ns, size), so a rebuild stats each file once."""
+    rel = os.path.relpath(folder, content)
+    prefix = "" if rel == "." else rel + os.sep
+    base, top = str(content) + os.sep, str(root) + os.sep
+    found = []
+    for name, mtime, size in scanned:
+        if not name.startswith(prefix):
+            continue
+        parts = name[len(prefix):].split(os.sep)
+        last = parts[-1]
+        if not last.endswith(".md") or last.endswith(".incoming.md") or any(p.startswith(".") for p in parts):
+            continue
+        path = base + name
+        shown = (path[len(top):] if path.startswith(top) else path).replace(os.sep, "/")
+        found.append((tuple(parts), path, shown, (mtime, size)))
+    found.sort(key=lambda item: item[0])
+    return [(path, shown, key) for _, path, shown, key in found]
+
+
 def read_text(path: Path, shown: str) -> str:
     """Read a content file as UTF-8; a file that is not UTF-8 is a ContentError."""
     return decode(path.read_bytes(), shown)
@@ -308,13 +330,15 @@ def load_site(config: SiteConfig) -> Site:
 
 def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_after_ns: int,
                      progress: Callable[[str, int, int], None] | None = None,
-                     parallel: bool = True) -> tuple[Site, dict[str, Loaded]]:
+                     parallel: bool = True, scanned: Sequence[tuple[str, int, int]] | None = None
+                     ) -> tuple[Site, dict[str, Loaded]]:
     """Like `load_site`, reusing `previous` parses of files whose size and mtime are unchanged.
 
     A file modified at or after `racy_after_ns` (shortly before the previous build) is re-read
     and its hash compared, since a quick second edit can keep the same size and mtime.
     `progress` is told `("parsing stories", done, total)` as story files are read; with
-    `parallel`, a large batch of changed files is parsed on every core.
+    `parallel`, a large batch of changed files is parsed on every core. `scanned`: the content
+    folder's files as `cache.scan` just listed them (the build's input manifest), if at hand.
     """
     root = config.root
     content = root / config.content_dir
@@ -323,7 +347,8 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
     records: dict[str, Loaded] = {}
 
     def load(folder: str, parse: Callable[[str, str], Any]) -> list[Any]:
-        files = content_listing(content / folder, root)
+        files = (content_listing(content / folder, root) if scanned is None
+                 else listing_from_scan(scanned, content / folder, root, content))
         todo = []  # files whose size or mtime changed (or is too recent to trust): read and maybe parse
         for file, shown, key in files:
             old = previous.get(shown)

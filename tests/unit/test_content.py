@@ -122,3 +122,23 @@ def test_incoming_and_hidden_files_are_not_content(tmp_path: Path) -> None:
     write(tmp_path, "content/stories/.a.md", "not front matter")
     site = _site(tmp_path)
     assert [s.slug for s in site.stories] == ["a"]
+
+
+def test_listing_from_the_manifests_scan_equals_a_fresh_listing(tmp_path: Path) -> None:
+    """A build lists content once (the input manifest's scan) and derives each folder's listing from it."""
+    from digest.cache import scan
+    from digest.content import content_listing, listing_from_scan
+
+    content = tmp_path / "content"
+    names = ["stories/2024/b.md", "stories/2024/a.md", "stories/a-b.md", "stories/a/z.md", "stories/.hidden.md",
+             "stories/.git/x.md", "stories/x.md~", "stories/.#x.md", "stories/n.incoming.md", "stories/notes.txt",
+             "stories/2023/deep/er/c.md", "topics/t.md", "pages/about.md", "storiesx/y.md", "stories/4913"]
+    for name in names:
+        (content / name).parent.mkdir(parents=True, exist_ok=True)
+        (content / name).write_text(name, encoding="utf-8")
+    scanned = scan(content, ".md")
+    for folder in ("stories", "topics", "pages", "missing"):
+        assert listing_from_scan(scanned, content / folder, tmp_path, content) == content_listing(content / folder, tmp_path)
+    assert [shown for _, shown, _ in listing_from_scan(scanned, content / "stories", tmp_path, content)] == [
+        "content/stories/2023/deep/er/c.md", "content/stories/2024/a.md", "content/stories/2024/b.md",
+        "content/stories/a/z.md", "content/stories/a-b.md"]
