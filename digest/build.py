@@ -308,8 +308,8 @@ def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tu
     else:
         index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes)
     relations = index.result()
-    links = {slug: [(link.slug, tuple(link.reasons)) for link in items] for slug, items in relations.links.items()}
-    return links, dict(relations.groups), index, {"related.json": related_mod.related_json_bytes(relations)}
+    # relations.links: a story's entry is the same object as long as the engine kept it (build_views relies on that)
+    return relations.links, dict(relations.groups), index, {"related.json": related_mod.related_json_bytes(relations)}
 
 
 def _salt(config: SiteConfig, template_dirs: list[Path], menu: list, topic_stamps: Iterable[str]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from markupsafe import Markup
 
@@ -208,17 +208,28 @@ def build_views(
             local = _local(view.story.date, tz_config)
             month_stories[(local.year, local.month)].append(view)
 
+    last = previous
+    topic_tuples = _same_tuples(topic_stories, last.topic_stories if last else {})
     positions = {slug: {v.slug: i for i, v in enumerate(members)} for slug, members in topic_stories.items()}
     kept = previous.link_inputs if previous is not None else {}
+    new_views = {v.slug for v in views if before.get(v.slug) is not v}  # made (again) by this build
+    new_views.update(slug for slug in before if slug not in by_slug)  # and gone
+    same_groups = last is not None and last.groups == groups
     link_inputs: dict[str, tuple] = {}
     links: dict[str, StoryLinks] = {}
     for v in views:
-        key = _link_key(v, by_slug, related, groups, topic_stories, positions)
+        entry, group_entry = related.get(v.slug, ()), groups.get(v.slug, ())
         old = kept.get(v.slug)
-        if old is not None and _same(old[0], key):
-            link_inputs[v.slug] = old
+        if (old is not None and old[0][0] is v and old[2] is entry and (same_groups or old[3] == group_entry)
+                and new_views.isdisjoint(old[4])
+                and all(topic_tuples[t.slug] is last.topic_stories.get(t.slug) for t in v.topics)):
+            link_inputs[v.slug] = old  # nothing it is made from changed: not even looked at again
         else:
-            link_inputs[v.slug] = (key, _links(*key))
+            key = _link_key(v, by_slug, related, groups, topic_stories, positions)
+            made = old[1] if old is not None and _same(old[0], key) else _links(*key)
+            named = frozenset(x.slug for x in key[1]) | frozenset(x.slug for x, _ in key[2]) | frozenset(
+                x.slug for _, newer, older in key[3] for x in (newer, older) if x is not None)
+            link_inputs[v.slug] = (key, made, entry, group_entry, named)
         links[v.slug] = link_inputs[v.slug][1]
     last = previous
     last_months = {(y, m): items for y, m, items in last.months} if last is not None else {}
@@ -227,7 +238,7 @@ def build_views(
         by_slug=by_slug,
         links=links,
         topics=tuple(sorted(topics, key=lambda t: t.title.casefold())),
-        topic_stories=_same_tuples(topic_stories, last.topic_stories if last else {}),
+        topic_stories=topic_tuples,
         tags=tuple(sorted((TagRef(tag_names[k], urls.tag(tag_names[k]), len(v)) for k, v in tag_stories.items()),
                           key=lambda t: (t.name.casefold(), t.name))),
         tag_stories=_same_tuples(tag_stories, last.tag_stories if last else {}),
@@ -238,7 +249,7 @@ def build_views(
                      for (y, m) in sorted(month_stories, reverse=True)),
         undated=_same_tuple(undated, last.undated if last else None),
         pages=tuple(sorted(pages, key=lambda p: (p.extra.get("weight", 0) if isinstance(p.extra.get("weight", 0), int) else 0, p.title.casefold()))),
-        groups=last.groups if last is not None and last.groups == groups else groups,
+        groups=last.groups if same_groups else groups,
         link_inputs=link_inputs,
         earlier=last.derived if last is not None else {},
     )
@@ -269,7 +280,7 @@ def _link_key(view: StoryView, by_slug: Mapping[str, StoryView],
     reasons the engine gave, each topic with its newer and older neighbour)."""
     group = tuple(by_slug[s] for s in groups.get(view.slug, ()) if s in by_slug)
     in_group = {g.slug for g in group}
-    refs = tuple((by_slug[slug], reasons) for slug, reasons in related.get(view.slug, ())
+    refs = tuple((by_slug[slug], tuple(reasons)) for slug, reasons in map(_pair, related.get(view.slug, ()))
                  if slug in by_slug and slug not in in_group)
     neighbours = []
     for topic in view.topics:
@@ -279,6 +290,11 @@ def _link_key(view: StoryView, by_slug: Mapping[str, StoryView],
         older = members[index + 1] if index + 1 < len(members) else None
         neighbours.append((topic, newer, older))
     return view, group, refs, tuple(neighbours)
+
+
+def _pair(item: Any) -> tuple[str, Sequence[str]]:
+    """A related entry as (slug, reasons): a pair already, or a `related.RelatedLink`."""
+    return item if isinstance(item, tuple) else (item.slug, item.reasons)
 
 
 def _same(a: tuple, b: tuple) -> bool:

@@ -184,3 +184,23 @@ def test_in_memory_rebuild_follows_a_topic_neighbours_title_and_a_future_mark_co
     build_site(tmp_path, options=BuildOptions(out_dir=tmp_path / "clean", use_cache=False, drafts=True, future=True),
                now=after)
     assert tree_bytes(tmp_path / "mem") == tree_bytes(tmp_path / "clean")
+
+
+def test_in_memory_rebuild_follows_a_related_storys_new_view_that_related_stories_do_not_see(tmp_path: Path) -> None:
+    """A related story's date gains a time of day: the related-stories engine sees the same date
+    (nothing to recompute there), but the page linking to it shows the new `<time>`."""
+    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
+    stories = tmp_path / "content" / "stories"
+    stories.mkdir(parents=True)
+    text = ["Japan", "aid", "loans", "Cambodia", "summit", "trade", "sea"]
+    (stories / "a.md").write_text(_story("Japan aid loans", text, 2, [], []), encoding="utf-8")
+    (stories / "b.md").write_text(_story("Japan aid loans again", text, 3, [], []), encoding="utf-8")
+    build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=NOW)
+    page = tmp_path / "mem" / "stories" / "a" / "index.html"
+    assert 'datetime="2024-01-03"' in page.read_text(encoding="utf-8")  # b, related to a, is listed with its date
+    (stories / "b.md").write_text(_story("Japan aid loans again", text, 3, [], []).replace(
+        "date: 2024-01-03", "date: 2024-01-03T00:00:00+00:00"), encoding="utf-8")
+    build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=NOW)
+    assert 'datetime="2024-01-03T00:00:00+00:00"' in page.read_text(encoding="utf-8")
+    build_site(tmp_path, options=_serve_options(tmp_path / "clean"), now=NOW)
+    assert tree_bytes(tmp_path / "mem") == tree_bytes(tmp_path / "clean")
