@@ -6,6 +6,7 @@ the content folder, gathers every problem of every file, and checks cross-refere
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -286,7 +287,11 @@ def listing_from_scan(scanned: Sequence[tuple[str, int, int]], folder: Path, roo
     prefix = "" if rel == "." else rel + os.sep
     base, top = str(content) + os.sep, str(root) + os.sep
     found = []
-    for name, mtime, size in scanned:
+    if prefix:  # the rows are sorted: the folder's are one run of them
+        rows = scanned[bisect.bisect_left(scanned, (prefix,)):bisect.bisect_left(scanned, (prefix[:-1] + chr(ord(os.sep) + 1),))]
+    else:
+        rows = scanned
+    for name, mtime, size in rows:
         if not name.startswith(prefix):
             continue
         parts = name[len(prefix):].split(os.sep)

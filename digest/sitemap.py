@@ -71,14 +71,25 @@ def sitemap_entries(views: SiteViews, page_urls: Sequence[str],
     """(URL, lastmod) for every page: a story's own date; a listing's newest story; else None.
 
     `page_urls` are the site-relative URLs of the rendered pages (e.g. `[s.url for s in specs]`).
+    A listing whose stories are the last build's very tuple of views keeps its newest date (kept
+    in `views.derived`, like the listings' page specs; undated stories' times come from `mtimes`,
+    which must then be the same too).
     """
     mtimes = mtimes or {}
     story_time = {v.url: entry_updated(v.story, mtimes) for v in views.stories}
 
-    def newest(stories: Iterable) -> datetime | None:
-        stamps = [t for t in (story_time.get(v.url) for v in stories) if t is not None]
-        return max(stamps) if stamps else None
+    def newest(stories: tuple) -> datetime | None:
+        key = ("sitemap", id(stories))
+        old = views.earlier.get(key)
+        if old is not None and old[0] is stories and old[1] == mtimes_key:
+            value = old[2]
+        else:
+            stamps = [t for t in (story_time.get(v.url) for v in stories) if t is not None]
+            value = max(stamps) if stamps else None
+        views.derived[key] = (stories, mtimes_key, value)
+        return value
 
+    mtimes_key = tuple(sorted(mtimes.items()))
     listing: dict[str, datetime | None] = {"": newest(views.stories)}
     for topic in views.topics:
         listing[urls.topic(topic.slug)] = newest(views.topic_stories.get(topic.slug, ()))

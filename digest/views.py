@@ -221,8 +221,7 @@ def build_views(
         entry, group_entry = related.get(v.slug, ()), groups.get(v.slug, ())
         old = kept.get(v.slug)
         if (old is not None and old[0][0] is v and old[2] is entry and (same_groups or old[3] == group_entry)
-                and new_views.isdisjoint(old[4])
-                and all(topic_tuples[t.slug] is last.topic_stories.get(t.slug) for t in v.topics)):
+                and new_views.isdisjoint(old[4]) and _same_neighbours(v, old[0][3], topic_stories, positions)):
             link_inputs[v.slug] = old  # nothing it is made from changed: not even looked at again
         else:
             key = _link_key(v, by_slug, related, groups, topic_stories, positions)
@@ -290,6 +289,19 @@ def _link_key(view: StoryView, by_slug: Mapping[str, StoryView],
         older = members[index + 1] if index + 1 < len(members) else None
         neighbours.append((topic, newer, older))
     return view, group, refs, tuple(neighbours)
+
+
+def _same_neighbours(view: StoryView, before: tuple, topic_stories: Mapping[str, list[StoryView]],
+                     positions: Mapping[str, Mapping[str, int]]) -> bool:
+    """Whether the story's newer and older neighbour in each of its topics are the views `before` names."""
+    for topic, newer, older in before:
+        members = topic_stories[topic.slug]
+        index = positions[topic.slug][view.slug]
+        if (members[index - 1] if index > 0 else None) is not newer:
+            return False
+        if (members[index + 1] if index + 1 < len(members) else None) is not older:
+            return False
+    return True
 
 
 def _pair(item: Any) -> tuple[str, Sequence[str]]:
