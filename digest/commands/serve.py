@@ -15,8 +15,9 @@ import sys
 import threading
 import time
 import webbrowser
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from digest import clock
 from digest.build import BuildOptions, build_site
@@ -96,7 +97,8 @@ class Preview:
         options = BuildOptions(drafts=self.drafts, future=self.drafts, base_url=self.base_path, out_dir=self.out_dir,
                                defer_search=True, persist=False)
         extra = {"changes": changes} if self._accepts_changes else {}
-        result = build_site(self.root, options=options, now=clock.now(), **extra)
+        with _collector_paused():
+            result = build_site(self.root, options=options, now=clock.now(), **extra)
         if self.timings and not result.skipped:
             _log("stages: " + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in result.timings))
         if result.deferred is not None:  # the search index is refreshed after the page reloads
@@ -115,6 +117,35 @@ class Preview:
             except DigestError as exc:  # a failed index leaves the previous one; say why
                 for problem in exc.problems:
                     _log(f"search index: {problem}")
+
+
+COLLECT_AFTER = 1.0  # seconds after a rebuild: the browser has reloaded the page by then
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Run a rebuild without the cyclic garbage collector and collect a moment after it instead.
+
+    serve keeps the whole site's objects alive between rebuilds; a full collection walks them
+    all (~0.3 s at 10,000 stories, a quarter of a rebuild). A rebuild makes little cyclic garbage,
+    so it runs with the collector off; COLLECT_AFTER seconds later, once the reload is served, one
+    full collection runs, and the survivors are frozen (gc.freeze) so that the collections the
+    interpreter triggers until the next rebuild do not walk them again."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        timer = threading.Timer(COLLECT_AFTER, _collect)
+        timer.daemon = True
+        timer.name = "digest-gc"
+        timer.start()
+
+
+def _collect() -> None:
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _changed_since(root: Path, config: SiteConfig, since_ns: int) -> bool:
