@@ -733,14 +733,17 @@ def _insert_line(text: str, line: str) -> str:
 
 
 def restore(site: Path) -> None:
-    """Undo `edit_story` and `edit_template` (a copied digest template override is kept, unedited)."""
+    """Undo `edit_story` and `edit_template`. For digest the template override that `edit_template`
+    copied from the theme is removed: a copy kept from an earlier run would pin the site to that
+    run's theme, and later runs would measure an old story template."""
     manifest = read_manifest(site)
     story = site / manifest["edit_story"]
     story.write_text(_strip_story_edit(story.read_text(encoding="utf-8")), encoding="utf-8")
-    templates = [site / manifest["edit_template"]] if manifest["edit_template"] else []
-    if manifest["tool"] == "digest" and (site / "templates").is_dir():
-        templates = sorted((site / "templates").rglob("*.html"))
-    for path in templates:
+    if manifest["tool"] == "digest":
+        shutil.rmtree(site / "templates", ignore_errors=True)  # the generator writes no templates of its own
+        return
+    if manifest["edit_template"]:
+        path = site / manifest["edit_template"]
         path.write_text(_strip_template_edit(path.read_text(encoding="utf-8")), encoding="utf-8")
 
 

@@ -44,6 +44,21 @@ def test_generator_is_seeded_and_complete(tmp_path: Path) -> None:
     assert "bench template edit" not in template.read_text(encoding="utf-8")
 
 
+def test_digest_template_edit_uses_the_current_theme_each_run(tmp_path: Path) -> None:
+    """The story template the `template` scenario edits is a copy of the theme's, made afresh in
+    each run: a copy kept from an earlier run would pin later runs to that run's theme."""
+    generate.generate(tmp_path / "d", 5, SEED)
+    theme = tmp_path / "theme_story.html"
+    theme.write_text("<main>old theme</main>\n", encoding="utf-8")
+    edited = generate.edit_template(tmp_path / "d", 1, theme)
+    assert "old theme" in edited.read_text(encoding="utf-8")
+    generate.restore(tmp_path / "d")
+    assert not edited.exists()
+    theme.write_text("<main>new theme</main>\n", encoding="utf-8")
+    again = generate.edit_template(tmp_path / "d", 2, theme)
+    assert "new theme" in again.read_text(encoding="utf-8") and "bench template edit 2" in again.read_text(encoding="utf-8")
+
+
 def test_harness_smoke_100_stories(tmp_path: Path) -> None:
     report = run.run_benchmark([STORIES], reps=1, tools=run.TOOLS, seed=SEED, work=tmp_path)
     text = run.format_markdown(report)
