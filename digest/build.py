@@ -104,7 +104,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     with stages.stage("views"):
         same_config = cache.views is not None and cache.config == config
         views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status,
-                            previous=cache.views if same_config else None)
+                            previous=cache.views if same_config else None, remember=not options.persist)
     undated = [s for s in stories if s.date is None]
     if undated:
         warnings.append(_undated_warning(undated))

@@ -144,13 +144,15 @@ def build_views(
     groups: Mapping[str, tuple[str, ...]],
     status: Mapping[str, tuple[str, ...]] | None = None,
     previous: SiteViews | None = None,
+    remember: bool = True,
 ) -> SiteViews:
     """Derive every page's data from the loaded content and the build's relations.
 
     `previous`: the views of the last build with the same config (in a long-running process):
     a story view, or a story's links, made from the same objects again is that same object, so
     a rebuild after one edit makes few new ones and the objects left unchanged can be recognised
-    (`page_fingerprint` callers compare contexts)."""
+    (`page_fingerprint` callers compare contexts). `remember=False`: no later build in this
+    process will pass these views as `previous`, so what reuse needs is not kept."""
     topic_by_slug = {t.slug: t for t in topics}
     excerpt_sources = {s.casefold() for s in config.excerpt_sources}
     ordered = sorted(stories, key=sort_key)
@@ -218,6 +220,9 @@ def build_views(
     link_inputs: dict[str, tuple] = {}
     links: dict[str, StoryLinks] = {}
     for v in views:
+        if not remember:  # nothing to keep for a next build in this process: links made directly
+            links[v.slug] = _links(*_link_key(v, by_slug, related, groups, topic_stories, positions))
+            continue
         entry, group_entry = related.get(v.slug, ()), groups.get(v.slug, ())
         old = kept.get(v.slug)
         if (old is not None and old[0][0] is v and old[2] is entry and (same_groups or old[3] == group_entry)

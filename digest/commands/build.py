@@ -15,6 +15,7 @@ from digest.inputs import BuildOptions, input_manifest, up_to_date
 
 # A build allocates millions of small objects that live to its end; collecting the young generation
 # every 700 allocations mostly re-scans them (measured: ~15% of a one-story rebuild at 10,000 stories).
+# `digest serve` uses these thresholds between rebuilds (its rebuilds run without the collector).
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
@@ -34,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    gc.set_threshold(*GC_THRESHOLDS)
+    # A build makes almost no cyclic garbage (a cold build of 10,000 stories: ~300 objects, the
+    # same peak memory with the collector on or off), while every collection re-walks the cache it
+    # loaded: ~0.25 s of a one-story rebuild at 10,000 stories. The process ends with the build.
+    gc.disable()
     now = clock.now()
     options = BuildOptions(drafts=args.drafts, future=args.future, base_url=args.base_url, out_dir=args.output,
                            use_cache=not args.clean)
