@@ -118,7 +118,8 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
         names = [file_for(spec.url) for spec in specs]
         fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
-        stale = _stale(out_dir, names, specs, fingerprints, cache, trust=not options.persist and cache.views is not None)
+        stale = _stale(out_dir, names, specs, fingerprints, cache,
+                       trust=not options.persist and cache.views is not None and (out_dir / "404.html").is_file())
     fresh = _is_empty(out_dir)  # a first build: pages are laid out beside it and moved in with one rename
     with staging_for(out_dir) as staging:  # pages that render workers wrote, until they are moved into place
         with stages.stage("render pages"):
@@ -246,7 +247,7 @@ def _stale(out_dir: Path, names: list[str], specs: list, fingerprints: dict[str,
            trust: bool) -> list:
     """The pages to render: those whose fingerprint changed, or whose file is gone from the
     output. With `trust` (serve's preview folder, written only by this process since its last
-    build) the files are not checked one by one."""
+    build, and still there) the files are not checked one by one."""
     last = cache.fingerprints
     if trust:
         return [spec for name, spec in zip(names, specs) if last.get(name) != fingerprints[name]]

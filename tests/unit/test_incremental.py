@@ -204,3 +204,19 @@ def test_in_memory_rebuild_follows_a_related_storys_new_view_that_related_storie
     assert 'datetime="2024-01-03T00:00:00+00:00"' in page.read_text(encoding="utf-8")
     build_site(tmp_path, options=_serve_options(tmp_path / "clean"), now=NOW)
     assert tree_bytes(tmp_path / "mem") == tree_bytes(tmp_path / "clean")
+
+
+def test_in_memory_rebuild_after_the_preview_folder_was_deleted_writes_the_whole_site(tmp_path: Path) -> None:
+    """serve does not stat its preview pages one by one; if the folder went away, it notices."""
+    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
+    stories = tmp_path / "content" / "stories"
+    stories.mkdir(parents=True)
+    for i in range(3):
+        (stories / f"s{i}.md").write_text(_story(f"Story {i}", ["Japan", "aid", WORDS[i]], i + 1, ["Japan"], None),
+                                          encoding="utf-8")
+    build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=NOW)
+    shutil.rmtree(tmp_path / "mem")
+    (stories / "s1.md").write_text(_story("Story one, edited", ["China", "ASEAN"], 2, ["China"], None), encoding="utf-8")
+    build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=NOW)
+    build_site(tmp_path, options=_serve_options(tmp_path / "clean"), now=NOW)
+    assert tree_bytes(tmp_path / "mem") == tree_bytes(tmp_path / "clean")
