@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from html import unescape
+from html import escape, unescape
 from typing import Any, Callable
 
 from markdown_it import MarkdownIt
@@ -101,8 +101,12 @@ _ROOT_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
 
 
 def rebase_links(html: str, prefix: str) -> str:
-    """Point root-relative links (`href="/x"`) of rendered HTML at `prefix` (e.g. `../../` or a base URL)."""
-    return _ROOT_LINK.sub(lambda m: m.group(1) + prefix, html)
+    """Point root-relative links (`href="/x"`) of rendered HTML at `prefix` (e.g. `../../` or a
+    base URL, escaped for the attribute: a base URL may hold `&`)."""
+    if '="/' not in html:  # no root-relative link at all: most bodies (and no regex pass)
+        return html
+    attribute = escape(prefix, quote=True)
+    return _ROOT_LINK.sub(lambda m: m.group(1) + attribute, html)
 
 
 _BLOCK_SPLIT = re.compile(r"\n[ \t]*\n")

@@ -32,6 +32,14 @@ def test_rebase_root_relative_links_only() -> None:
         '<a href="../../archive/">a</a> <a href="//cdn.example/x">b</a> <a href="https://x.org/">c</a> <img src="../../i.png">')
 
 
+def test_rebase_escapes_a_base_url_for_the_attribute_and_leaves_other_html_alone() -> None:
+    html = '<p>See <a href="/topics/x/">x</a>.</p>'
+    assert rebase_links(html, 'https://example.org/?site=a&b="c"/') == (
+        '<p>See <a href="https://example.org/?site=a&amp;b=&quot;c&quot;/topics/x/">x</a>.</p>')
+    plain = '<p>No links here; "quotes" and a = sign.</p>'
+    assert rebase_links(plain, "../") is plain
+
+
 def test_opening_paragraphs_for_excerpts() -> None:
     text = "# Heading\n\nOne.\n\nTwo.\n\n| t |\n|---|\n\nThree.\n\nFour.\n"
     assert opening(text) == "One.\n\nTwo.\n\nThree.\n"
