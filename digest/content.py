@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from slugify import slugify
 
 from digest import frontmatter
+from digest.cache import scan
 from digest.forkmap import fork_map
 from digest.errors import ContentError, Problem
 from digest.model import FrozenMap, Image, Page, Site, SiteConfig, Story, Topic
@@ -252,37 +253,14 @@ def _type_name(value: Any) -> str:
 
 def content_listing(folder: Path, root: Path) -> list[tuple[str, str, tuple[int, int]]]:
     """(file path, path as shown relative to `root`, (mtime_ns, size)) of the `.md` files under
-    `folder`, sorted part by part; editor backups, hidden files and `*.incoming.md` left out.
-    One `stat` each and no Path objects (fast)."""
-    base = str(folder)
-    if not os.path.isdir(base):
-        return []
-    prefix = str(root) + os.sep
-    found: list[tuple[tuple[str, ...], str, str, tuple[int, int]]] = []
-    stack = [base]
-    while stack:
-        current = stack.pop()
-        with os.scandir(current) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif name.endswith(".md") and not name.endswith(".incoming.md"):
-                    stat = entry.stat()
-                    path = entry.path
-                    shown = path[len(prefix):] if path.startswith(prefix) else path
-                    shown = shown.replace(os.sep, "/")
-                    found.append((tuple(path[len(base):].split(os.sep)), path, shown, (stat.st_mtime_ns, stat.st_size)))
-    found.sort(key=lambda item: item[0])  # the order of sorted Paths: part by part
-    return [(path, shown, key) for _, path, shown, key in found]
+    `folder`, sorted part by part; editor backups, hidden files and `*.incoming.md` left out."""
+    return listing_from_scan(scan(folder, ".md"), folder, root, folder)
 
 
 def listing_from_scan(scanned: Sequence[tuple[str, int, int]], folder: Path, root: Path, content: Path
                       ) -> list[tuple[str, str, tuple[int, int]]]:
-    """`content_listing(folder, root)` from a scan of the content folder already taken (`cache.scan`
-    rows: path relative to `content`, mtime_ns, size), so a rebuild stats each file once."""
+    """`content_listing(folder, root)` from rows of `cache.scan(content, ".md")` (path relative to
+    `content`, mtime_ns, size), e.g. the build's input manifest, so a build stats each file once."""
     rel = os.path.relpath(folder, content)
     prefix = "" if rel == "." else rel + os.sep
     base, top = str(content) + os.sep, str(root) + os.sep

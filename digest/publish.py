@@ -26,25 +26,24 @@ def feed_files(config: SiteConfig, views: SiteViews, now: datetime, mtimes: Mapp
                salt: str, stamps: Mapping[str, str]) -> list[FileJob]:
     """A job per feed, fingerprinted by the stories it shows. The entries are chosen once here (and
     handed to `make`); the jobs share one `FeedWriter`, so a story shown in many feeds is serialised once.
-    A feed whose stories are the last build's very tuple of views (`views.earlier`, see
-    `build_views(previous=...)`) keeps its choice and fingerprint."""
+    A feed whose stories are the last build's very tuple of views keeps its choice and
+    fingerprint (`views.reuse`)."""
     jobs = []
     order: dict[str, int] | None = None  # ranked only when some feed's stories changed
     writer = feeds.FeedWriter(config, now, mtimes)
     mtimes_key = tuple(sorted(mtimes.items()))
+    def choose(job: feeds.FeedJob) -> tuple[list, str]:
+        nonlocal order
+        if order is None:
+            order = feeds.feed_order(views.stories, mtimes)
+        chosen = feeds.newest(job.stories, mtimes, job.limit, order)
+        parts = [salt, job.path, job.page, job.title, job.subtitle]
+        parts += [stamps[v.story.path] + "@" + str(mtimes.get(v.slug, "")) for v in chosen]
+        return chosen, hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
     for job in feeds.feed_jobs(config, views):
-        key = ("feed", job.path)
-        old = views.earlier.get(key)  # the last build's choice, kept while the feed's stories are the same views
-        if old is not None and old[0] is job.stories and old[1] == (job, salt, mtimes_key):
-            chosen, fingerprint = old[2], old[3]
-        else:
-            if order is None:
-                order = feeds.feed_order(views.stories, mtimes)
-            chosen = feeds.newest(job.stories, mtimes, job.limit, order)
-            parts = [salt, job.path, job.page, job.title, job.subtitle]
-            parts += [stamps[v.story.path] + "@" + str(mtimes.get(v.slug, "")) for v in chosen]
-            fingerprint = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
-        views.derived[key] = (job.stories, (job, salt, mtimes_key), chosen, fingerprint)
+        chosen, fingerprint = views.reuse(("feed", job.path), job.stories, (job, salt, mtimes_key),
+                                          lambda job=job: choose(job))
         jobs.append(FileJob(job.path, fingerprint, lambda job=job, chosen=chosen: writer.render(job, chosen)))
     return jobs
 

@@ -792,7 +792,7 @@ class RelatedIndex:
         for slug in self.slugs:
             doc, cand = docs[slug], self.cands[slug]
             kept = memo.get(slug)
-            if kept is None or kept[0] is not doc or kept[1] is not cand or not dirty.isdisjoint(kept[2]):
+            if not _still_valid(kept, doc, cand, dirty):
                 kept = memo[slug] = (doc, cand, *self._links(slug, doc, cand))
             links[slug] = kept[3]
             warnings.extend(kept[4])
@@ -801,7 +801,7 @@ class RelatedIndex:
         for slug in self.slugs:
             doc, cand = docs[slug], self.cands[slug]
             kept = edges.get(slug)
-            if kept is None or kept[0] is not doc or kept[1] is not cand or not dirty.isdisjoint(kept[2]):
+            if not _still_valid(kept, doc, cand, dirty):
                 new_edges = self._group_edges(slug, doc, cand)
                 if kept is None or kept[3] != new_edges or (groups is not None and slug in groups):
                     groups = None  # a group link came or went, or a member's date moved: found again
@@ -887,6 +887,12 @@ class RelatedIndex:
             for slug in group:
                 groups[slug] = tuple(s for s in ordered if s != slug)
         return groups
+
+
+def _still_valid(kept: tuple | None, doc: _Doc, cand: _Candidates, dirty: set[str]) -> bool:
+    """Whether what `result()` kept for a story, (doc, candidates, other stories it read, ...), was
+    made from this doc and these candidates, and none of the docs it read were replaced since."""
+    return kept is not None and kept[0] is doc and kept[1] is cand and dirty.isdisjoint(kept[2])
 
 
 def _rows_span(state: tuple, lo: int, hi: int, few: bool = False) -> list[tuple[int, list, bool]]:

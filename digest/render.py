@@ -230,21 +230,15 @@ def _listing(views: SiteViews, base: str, stories: tuple, per_page: int, templat
              groups: Mapping[str, tuple[str, ...]], also: Any, extra: Callable[[], dict[str, Any]]) -> list[PageSpec]:
     """The pages of one listing: the last build's when made from the same objects (`stories` and
     `groups` the same objects, `also` (what `extra` reads besides them) equal), else new ones."""
-    key = (template, base)
-    old = views.earlier.get(key)
-    if old is not None and old[0] is stories and old[1] is groups and old[2] == per_page and old[3] == also:
-        specs = old[4]
-    else:
-        specs = list(_paginated(base, stories, per_page, template, extra(), groups))
-    views.derived[key] = (stories, groups, per_page, also, specs)
-    return specs
+    return views.reuse((template, base), stories, (groups, per_page, also),
+                       lambda: list(_paginated(base, stories, per_page, template, extra(), groups)))
 
 
 def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
     """Every page of the site, in a fixed order.
 
     A listing's pages are made again only when its stories are not the very tuple of views the
-    last build's listing had (`views.earlier`; see `build_views(previous=...)`): otherwise they
+    last build's listing had (`views.reuse`; see `build_views(previous=...)`): otherwise they
     are the last build's specs, whose contexts the build recognises without walking them."""
     per = config.stories_per_page
     groups = views.groups

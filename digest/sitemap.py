@@ -71,34 +71,30 @@ def sitemap_entries(views: SiteViews, page_urls: Sequence[str],
     """(URL, lastmod) for every page: a story's own date; a listing's newest story; else None.
 
     `page_urls` are the site-relative URLs of the rendered pages (e.g. `[s.url for s in specs]`).
-    A listing whose stories are the last build's very tuple of views keeps its newest date (kept
-    in `views.derived`, like the listings' page specs; undated stories' times come from `mtimes`,
-    which must then be the same too).
+    A listing whose stories are the last build's very tuple of views keeps its newest date
+    (`views.reuse`; undated stories' times come from `mtimes`, which must then be the same too).
     """
     mtimes = mtimes or {}
     story_time = {v.url: entry_updated(v.story, mtimes) for v in views.stories}
 
-    def newest(stories: tuple) -> datetime | None:
-        key = ("sitemap", id(stories))
-        old = views.earlier.get(key)
-        if old is not None and old[0] is stories and old[1] == mtimes_key:
-            value = old[2]
-        else:
+    def newest(url: str, stories: tuple) -> datetime | None:
+        def make() -> datetime | None:
             stamps = [t for t in (story_time.get(v.url) for v in stories) if t is not None]
-            value = max(stamps) if stamps else None
-        views.derived[key] = (stories, mtimes_key, value)
-        return value
+            return max(stamps) if stamps else None
+        return views.reuse(("sitemap", url), stories, (mtimes_key,), make)
 
     mtimes_key = tuple(sorted(mtimes.items()))
-    listing: dict[str, datetime | None] = {"": newest(views.stories)}
+    listing: dict[str, datetime | None] = {"": newest("", views.stories)}
     for topic in views.topics:
-        listing[urls.topic(topic.slug)] = newest(views.topic_stories.get(topic.slug, ()))
+        url = urls.topic(topic.slug)
+        listing[url] = newest(url, views.topic_stories.get(topic.slug, ()))
     for tag in views.tags:
-        listing[tag.url] = newest(views.tag_stories.get(urls.tag_slug(tag.name), ()))
+        listing[tag.url] = newest(tag.url, views.tag_stories.get(urls.tag_slug(tag.name), ()))
     for source in views.sources:
-        listing[source.url] = newest(views.source_stories.get(urls.tag_slug(source.name), ()))
+        listing[source.url] = newest(source.url, views.source_stories.get(urls.tag_slug(source.name), ()))
     for year, month, stories in views.months:
-        listing[urls.month(year, month)] = newest(stories)
+        url = urls.month(year, month)
+        listing[url] = newest(url, stories)
     out = []
     for url in page_urls:
         if url in story_time:

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from markupsafe import Markup
 
 from digest import urls
 from digest.markdown import opening, renderer
 from digest.model import Page, SiteConfig, Story, Topic
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,19 @@ class SiteViews:
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # what each story's links were made from (`build_views` reuses them when a later build has the same)
     link_inputs: Mapping[str, tuple] = field(default_factory=dict, compare=False, repr=False)
-    # page specs of each listing, made by `render.page_specs` (this build's, and the last build's to reuse)
+    # what is made from a listing's stories (page specs, sitemap dates, feed choices): this build's,
+    # and the last build's to reuse (see `reuse`)
     derived: dict = field(default_factory=dict, compare=False, repr=False)
     earlier: Mapping = field(default_factory=dict, compare=False, repr=False)
+
+    def reuse(self, key: Any, stories: tuple, inputs: tuple, make: Callable[[], T]) -> T:
+        """`make()`, or what the last build made under `key` when its stories were this very tuple
+        of views (see `build_views(previous=...)`) and its other `inputs` are equal (compared
+        element by element, identity first, so a reused object is not walked)."""
+        old = self.earlier.get(key)
+        value = old[2] if old is not None and old[0] is stories and old[1] == inputs else make()
+        self.derived[key] = (stories, inputs, value)
+        return value
 
 
 def text_start(html: str, length: int) -> str:

@@ -21,12 +21,18 @@ def _assert_forking_possible() -> None:
     assert forkmap.can_fork(), f"threads alive, so nothing would fork: {threading.enumerate()}"
 
 
-def test_parallel_equals_serial(tmp_path: Path, monkeypatch) -> None:
-    _assert_forking_possible()
+def _forked_site(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of the fixture site at `tmp_path/site`, rendered by two forked workers however small."""
     site = tmp_path / "site"
     shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
     monkeypatch.setattr(parallel, "MIN_PAGES", 1)
     monkeypatch.setattr(parallel, "workers", lambda: 2)
+    return site
+
+
+def test_parallel_equals_serial(tmp_path: Path, monkeypatch) -> None:
+    _assert_forking_possible()
+    site = _forked_site(tmp_path, monkeypatch)
     monkeypatch.setattr(forkmap, "MIN_ITEMS", 1)  # parsing and topic assignment forked too
     monkeypatch.setattr(forkmap, "workers", lambda: 2)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "parallel", use_cache=False), now=NOW)
@@ -41,10 +47,7 @@ def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) 
 
     from digest.errors import TemplateError
 
-    site = tmp_path / "site"
-    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
-    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
-    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    site = _forked_site(tmp_path, monkeypatch)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
     before = tree_bytes(tmp_path / "out")
     (site / "templates").mkdir()
@@ -174,10 +177,7 @@ def test_a_first_build_is_laid_out_by_the_workers_and_a_failed_one_leaves_nothin
     from digest.errors import TemplateError
 
     _assert_forking_possible()
-    site = tmp_path / "site"
-    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
-    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
-    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    site = _forked_site(tmp_path, monkeypatch)
     (site / "templates").mkdir()
     (site / "templates" / "story.html").write_text("{{ entry.nothing_here }}\n", encoding="utf-8")
     with pytest.raises(TemplateError):
@@ -198,10 +198,7 @@ def test_a_first_build_is_laid_out_by_the_workers_and_a_failed_one_leaves_nothin
 
 def test_a_first_build_whose_output_folder_fills_up_meanwhile_still_writes_every_page(tmp_path: Path, monkeypatch) -> None:
     _assert_forking_possible()
-    site = tmp_path / "site"
-    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
-    monkeypatch.setattr(parallel, "MIN_PAGES", 1)
-    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    site = _forked_site(tmp_path, monkeypatch)
     out = tmp_path / "out"
 
     def intrude(stage: str, done: int, total: int) -> None:  # another process writes into the output folder
