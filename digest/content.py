@@ -269,16 +269,17 @@ def listing_from_scan(scanned: Sequence[tuple[str, int, int]], folder: Path, roo
         rows = scanned[bisect.bisect_left(scanned, (prefix,)):bisect.bisect_left(scanned, (prefix[:-1] + chr(ord(os.sep) + 1),))]
     else:
         rows = scanned
+    sep = os.sep
     for name, mtime, size in rows:
-        if not name.startswith(prefix):
+        if not name.endswith(".md") or name.endswith(".incoming.md") or not name.startswith(prefix):
             continue
-        parts = name[len(prefix):].split(os.sep)
-        last = parts[-1]
-        if not last.endswith(".md") or last.endswith(".incoming.md") or any(p.startswith(".") for p in parts):
+        inner = name[len(prefix):]
+        if inner.startswith(".") or sep + "." in inner:  # a hidden file or folder
             continue
         path = base + name
-        shown = (path[len(top):] if path.startswith(top) else path).replace(os.sep, "/")
-        found.append((tuple(parts), path, shown, (mtime, size)))
+        shown = (path[len(top):] if path.startswith(top) else path).replace(sep, "/")
+        # part by part: the separator sorts before every character a name can hold
+        found.append((inner.replace(sep, "\0"), path, shown, (mtime, size)))
     found.sort(key=lambda item: item[0])
     return [(path, shown, key) for _, path, shown, key in found]
 

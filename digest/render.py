@@ -244,15 +244,16 @@ def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
     groups = views.groups
     recent = tuple((t, views.topic_stories[t.slug]) for t in views.topics if views.topic_stories[t.slug])
     yield from _listing(views, "", views.stories, per, "index.html", groups, recent, lambda: {
-        "by_topic": [(t, collapse(stories, groups).entries[:3]) for t, stories in recent]})
+        "by_topic": [(t, collapse(stories, groups, limit=3).entries) for t, stories in recent]})
     for view in views.stories:
         yield PageSpec(view.url, "story.html", {"entry": view, "links": views.links[view.slug]})
     yield PageSpec("topics/", "topics.html", {
         "topics": [(t, len(views.topic_stories[t.slug])) for t in views.topics]})
     for topic in views.topics:
         stories = views.topic_stories[topic.slug]
-        overlaps = tuple((t, views.topic_stories[t.slug]) for t in views.topics)  # what overlapping_topics reads
-        yield from _listing(views, f"topics/{topic.slug}/", stories, per, "topic.html", groups, (topic, overlaps),
+        # overlapping_topics reads only these stories' own topics (a view is made again whenever one
+        # of its topics changes), so the same tuple of views gives the same overlaps
+        yield from _listing(views, f"topics/{topic.slug}/", stories, per, "topic.html", groups, topic,
                             lambda topic=topic, stories=stories: {"topic": topic, "overlaps": overlapping_topics(topic, views),
                                                                   "top_tags": frequent_tags(stories)})
     yield PageSpec("tags/", "tags.html", {"tags": views.tags})
@@ -268,9 +269,10 @@ def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
     yield PageSpec("archive/", "archive.html", {
         "months": [(y, m, urls.month(y, m), len(s)) for y, m, s in views.months], "undated": views.undated})
     for year, month, stories in views.months:
-        yield PageSpec(urls.month(year, month), "archive_month.html", {
-            "year": year, "month": month, "month_name": datetime(year, month, 1).strftime("%B"),
-            "entries": collapse(stories, groups).entries})
+        yield from views.reuse(("archive_month.html", year, month), stories, (groups,), lambda year=year, month=month, stories=stories: [
+            PageSpec(urls.month(year, month), "archive_month.html", {
+                "year": year, "month": month, "month_name": datetime(year, month, 1).strftime("%B"),
+                "entries": collapse(stories, groups).entries})])
     for page in views.pages:
         yield PageSpec(urls.page(page.slug), "page.html", {
             "page": page, "body_html": renderer(config.markdown_html)(page.body)})

@@ -113,6 +113,12 @@ class SiteViews:
     # and the last build's to reuse (see `reuse`)
     derived: dict = field(default_factory=dict, compare=False, repr=False)
     earlier: Mapping = field(default_factory=dict, compare=False, repr=False)
+    # kept only for a later build in the same process (`remember`), so that it can patch these views
+    # (digest/views_patch.py): each story's topic assignment, each topic's positions, and which
+    # stories' links name each story
+    chosen: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    positions: Mapping[str, Mapping[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    named_by: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def reuse(self, key: Any, stories: tuple, inputs: tuple, make: Callable[[], T]) -> T:
         """`make()`, or what the last build made under `key` when its stories were this very tuple
@@ -165,11 +171,18 @@ def build_views(
     a story view, or a story's links, made from the same objects again is that same object, so
     a rebuild after one edit makes few new ones and the objects left unchanged can be recognised
     (`page_fingerprint` callers compare contexts). `remember=False`: no later build in this
-    process will pass these views as `previous`, so what reuse needs is not kept."""
+    process will pass these views as `previous`, so what reuse needs is not kept. A small edit
+    is patched into `previous` (`views_patch.patch_views`), with the same result."""
+    status = status or {}
+    if previous is not None and remember and previous.chosen:
+        from digest.views_patch import patch_views  # the patching module builds on this one
+
+        patched = patch_views(config, stories, topics, pages, story_topics, related, groups, status, previous)
+        if patched is not None:
+            return patched
     topic_by_slug = {t.slug: t for t in topics}
     excerpt_sources = {s.casefold() for s in config.excerpt_sources}
     ordered = sorted(stories, key=sort_key)
-    status = status or {}
     before = previous.by_slug if previous is not None else {}
 
     views: list[StoryView] = []
@@ -181,21 +194,8 @@ def build_views(
                     t.slug == slug and topic_by_slug.get(slug) is t for t, slug in zip(old.topics, chosen)):
                 views.append(old)
                 continue
-        excerpt = story.excerpt if story.excerpt is not None else (
-            (story.source or "").casefold() in excerpt_sources)
-        body = opening(story.body) if excerpt else story.body
-        views.append(StoryView(
-            story=story,
-            url=urls.story(story.slug),
-            body_md=body,
-            markdown_html=config.markdown_html,
-            excerpt=excerpt,
-            topics=tuple(topic_by_slug[s] for s in story_topics.get(story.slug, ()) if s in topic_by_slug),
-            tags=tuple(TagRef(name, urls.tag(name)) for name in story.tags),
-            source_page=urls.source(story.source) if story.source else None,
-            status=status.get(story.slug, ()),
-            slug=story.slug,
-        ))
+        views.append(make_view(config, story, excerpt_sources, topic_by_slug, story_topics.get(story.slug, ()),
+                               status.get(story.slug, ())))
     by_slug = {v.slug: v for v in views}
 
     topic_stories: dict[str, list[StoryView]] = {t.slug: [] for t in topics}
@@ -232,22 +232,16 @@ def build_views(
     same_groups = last is not None and last.groups == groups
     link_inputs: dict[str, tuple] = {}
     links: dict[str, StoryLinks] = {}
+    named_by: dict[str, set[str]] = defaultdict(set)
     for v in views:
         if not remember:  # nothing to keep for a next build in this process: links made directly
             links[v.slug] = _links(*_link_key(v, by_slug, related, groups, topic_stories, positions))
             continue
-        entry, group_entry = related.get(v.slug, ()), groups.get(v.slug, ())
-        old = kept.get(v.slug)
-        if (old is not None and old[0][0] is v and old[2] is entry and (same_groups or old[3] == group_entry)
-                and new_views.isdisjoint(old[4]) and _same_neighbours(v, old[0][3], topic_stories, positions)):
-            link_inputs[v.slug] = old  # nothing it is made from changed: not even looked at again
-        else:
-            key = _link_key(v, by_slug, related, groups, topic_stories, positions)
-            made = old[1] if old is not None and _same(old[0], key) else _links(*key)
-            named = frozenset(x.slug for x in key[1]) | frozenset(x.slug for x, _ in key[2]) | frozenset(
-                x.slug for _, newer, older in key[3] for x in (newer, older) if x is not None)
-            link_inputs[v.slug] = (key, made, entry, group_entry, named)
+        link_inputs[v.slug] = link_entry(v, by_slug, related, groups, topic_stories, positions,
+                                         kept.get(v.slug), new_views, same_groups)
         links[v.slug] = link_inputs[v.slug][1]
+        for named in link_inputs[v.slug][4]:
+            named_by[named].add(v.slug)
     last = previous
     last_months = {(y, m): items for y, m, items in last.months} if last is not None else {}
     return SiteViews(
@@ -269,7 +263,47 @@ def build_views(
         groups=last.groups if same_groups else groups,
         link_inputs=link_inputs,
         earlier=last.derived if last is not None else {},
+        chosen={v.slug: story_topics.get(v.slug, ()) for v in views} if remember else {},
+        positions=positions if remember else {},
+        named_by={slug: frozenset(names) for slug, names in named_by.items()},
     )
+
+
+def make_view(config: SiteConfig, story: Story, excerpt_sources: set[str], topic_by_slug: Mapping[str, Topic],
+              chosen: tuple[str, ...], status: tuple[str, ...]) -> StoryView:
+    """A story's view: `chosen` are its topics' slugs, `status` its preview marks."""
+    excerpt = story.excerpt if story.excerpt is not None else (
+        (story.source or "").casefold() in excerpt_sources)
+    return StoryView(
+        story=story,
+        url=urls.story(story.slug),
+        body_md=opening(story.body) if excerpt else story.body,
+        markdown_html=config.markdown_html,
+        excerpt=excerpt,
+        topics=tuple(topic_by_slug[s] for s in chosen if s in topic_by_slug),
+        tags=tuple(TagRef(name, urls.tag(name)) for name in story.tags),
+        source_page=urls.source(story.source) if story.source else None,
+        status=status,
+        slug=story.slug,
+    )
+
+
+def link_entry(v: StoryView, by_slug: Mapping[str, StoryView], related: Mapping[str, Sequence[Any]],
+               groups: Mapping[str, tuple[str, ...]], topic_stories: Mapping[str, Sequence[StoryView]],
+               positions: Mapping[str, Mapping[str, int]], old: tuple | None, new_views: set[str],
+               same_groups: bool) -> tuple:
+    """(link key, links, related entry, group, slugs named) of a story: `old` (the last build's) when
+    nothing it is made from changed (no view it names is in `new_views`), else made again."""
+    entry, group_entry = related.get(v.slug, ()), groups.get(v.slug, ())
+    if (old is not None and old[0][0] is v and old[2] is entry and (same_groups or old[3] == group_entry)
+            and new_views.isdisjoint(old[4]) and _same_neighbours(v, old[0][3], topic_stories, positions)):
+        return old  # nothing it is made from changed: not even looked at again
+    key = _link_key(v, by_slug, related, groups, topic_stories, positions)
+    made = old[1] if old is not None and _same(old[0], key) else _links(*key)
+    # every slug it could show, present or not: a story added later under that slug changes its links
+    named = frozenset(group_entry) | frozenset(_pair(item)[0] for item in entry) | frozenset(
+        x.slug for _, newer, older in key[3] for x in (newer, older) if x is not None)
+    return key, made, entry, group_entry, named
 
 
 def _same_tuple(items: list[StoryView], before: tuple[StoryView, ...] | None) -> tuple[StoryView, ...]:
@@ -352,12 +386,15 @@ def _why(view: StoryView, other: StoryView, reasons: Sequence[str]) -> tuple[str
     return tuple(shared[:4])
 
 
-def collapse(stories: Sequence[StoryView], groups: Mapping[str, tuple[str, ...]]) -> Listing:
-    """Show each same-story group once, at its newest member, with the others as 'also reported by'."""
+def collapse(stories: Sequence[StoryView], groups: Mapping[str, tuple[str, ...]], limit: int | None = None) -> Listing:
+    """Show each same-story group once, at its newest member, with the others as 'also reported by'
+    (the first `limit` entries only, when given)."""
     shown: set[str] = set()
     entries = []
     present: dict[str, StoryView] | None = None  # made only when the listing has a group
     for view in stories:
+        if len(entries) == limit:
+            break
         if view.slug in shown:
             continue
         members = groups.get(view.slug)
