@@ -151,3 +151,29 @@ def test_the_memo_of_a_build_goes_with_its_views(tmp_path: Path) -> None:
     del views, specs
     gc.collect()
     assert key not in render._MEMOS
+
+
+def test_a_topic_listing_is_made_again_only_when_its_own_stories_change(tmp_path: Path) -> None:
+    """serve rebuilds after each save: the listing of a topic whose stories are the same views
+    keeps its page specs (another topic's edit does not remake it); the edited topic's does not."""
+    from dataclasses import replace
+
+    from digest.model import Story, Topic
+    from digest.render import page_specs
+
+    config = parse_config("", "digest.toml", root=tmp_path)
+    topics = [Topic("a", "A", "content/topics/a.md", ""), Topic("b", "B", "content/topics/b.md", "")]
+    stories = [Story(slug=f"s{n}", title=f"S{n}", path=f"content/stories/s{n}.md", body="Text.") for n in range(4)]
+    chosen = {"s0": ("a",), "s1": ("a",), "s2": ("b",), "s3": ("b",)}
+
+    def specs_by_url(views) -> dict:
+        return {spec.url: spec for spec in page_specs(config, views)}
+
+    first = build_views(config, stories, topics, [], chosen, {}, {}, remember=True)
+    before = specs_by_url(first)
+    stories[2] = replace(stories[2], title="Edited")
+    second = build_views(config, stories, topics, [], chosen, {}, {}, previous=first, remember=True)
+    after = specs_by_url(second)
+    assert after["topics/a/"] is before["topics/a/"]
+    assert after["topics/b/"] is not before["topics/b/"]
+    assert [view.title for view, _ in after["topics/b/"].context["entries"]] == ["Edited", "S3"]  # undated: by slug
