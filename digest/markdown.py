@@ -9,8 +9,6 @@ from functools import lru_cache
 from html import escape, unescape
 from typing import Any, Callable
 
-from markdown_it import MarkdownIt
-from mdit_py_plugins.footnote import footnote_plugin
 from slugify import slugify
 
 
@@ -20,7 +18,10 @@ def heading_id(text: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def _reference(html: bool) -> MarkdownIt:
+def _reference(html: bool) -> Any:
+    from markdown_it import MarkdownIt  # imported when first needed: most texts take the fast renderer
+    from mdit_py_plugins.footnote import footnote_plugin
+
     md = MarkdownIt("commonmark", {"html": html, "typographer": True})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin)

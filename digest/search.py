@@ -20,7 +20,6 @@ Pagefind's extended build) and a page searches the index of its own `<html lang>
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 import json
@@ -235,5 +234,7 @@ def index_records_one_by_one(out_dir: Path, records: Iterable[SearchRecord]) -> 
                     url=record.url, content=record.title + "\n" + record.content, language=record.language,
                     meta=dict(record.meta), filters={k: list(v) for k, v in record.filters.items()},
                     sort=dict(record.sort) or None)
+
+    import asyncio  # only here: a build without a search index does not pay for importing it
 
     asyncio.run(run())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -17,6 +17,11 @@ from digest import urls
 from digest.feeds import entry_updated
 from digest.model import SiteConfig
 from digest.views import SiteViews
+
+
+def _escape(text: str) -> str:
+    """XML character data: &, < and > escaped (as xml.sax.saxutils.escape, without importing urllib)."""
+    return _html_escape(text, quote=False)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 EXCLUDED = frozenset({"404.html"})
@@ -45,7 +50,7 @@ def render_sitemap(config: SiteConfig, entries: Iterable[tuple[str, datetime | N
 @lru_cache(maxsize=1 << 18)  # a rebuild after an edit writes the same entries again: made once per process
 def _url_element(base_url: str, url: str, when: datetime | None) -> str:
     """One `<url>` entry, laid out as ElementTree's indent() would (written directly: fast)."""
-    loc = f"  <url>\n    <loc>{escape(urls.absolute(base_url, url))}</loc>\n"
+    loc = f"  <url>\n    <loc>{_escape(urls.absolute(base_url, url))}</loc>\n"
     return loc + (f"    <lastmod>{w3c_datetime(when)}</lastmod>\n  </url>" if when is not None else "  </url>")
 
 
