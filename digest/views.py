@@ -281,11 +281,17 @@ def make_view(config: SiteConfig, story: Story, excerpt_sources: set[str], topic
         markdown_html=config.markdown_html,
         excerpt=excerpt,
         topics=tuple(topic_by_slug[s] for s in chosen if s in topic_by_slug),
-        tags=tuple(TagRef(name, urls.tag(name)) for name in story.tags),
+        tags=tuple(map(_tag_ref, story.tags)),
         source_page=urls.source(story.source) if story.source else None,
         status=status,
         slug=story.slug,
     )
+
+
+@lru_cache(maxsize=65536)
+def _tag_ref(name: str) -> TagRef:
+    """A story's link to a tag: one (immutable) object per tag name, shared by every story."""
+    return TagRef(name, urls.tag(name))
 
 
 def link_entry(v: StoryView, by_slug: Mapping[str, StoryView], related: Mapping[str, Sequence[Any]],
