@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from digest import __version__
 from digest.output import write_atomic
 
-CACHE_FORMAT = 6  # bump whenever the pickled classes change shape
+CACHE_FORMAT = 7  # bump whenever the pickled classes change shape
 
 
 @dataclass(frozen=True)

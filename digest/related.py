@@ -47,13 +47,13 @@ import json
 import math
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, abc
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from itertools import repeat
 from types import MappingProxyType
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -80,6 +80,9 @@ PARALLEL_MIN = 2000  # fewer stories than this are read in one process
 BLOCK = 256  # rows of the similarity matrix computed at once
 _SCALE = 2**20  # weight quantum: integer sums are exact
 KEYS_VERSION = 5  # how term keys are made: an index pickled with other keys is rebuilt
+STATE_FORMAT = 1  # the shape of the pickled index: an index pickled in another shape is rebuilt
+_ARRAYS = ("t_ptr", "t_cols", "t_tf", "col_keys", "df", "kth", "days", "dated", "topic_bits", "topic_n", "tag_bits",
+           "tag_n")  # pickled as they are
 
 _STOP = frozenset(
     """a about above after again against all also am an and any are aren as at be because been before
@@ -118,16 +121,23 @@ class Related:
     links: Mapping[str, tuple[RelatedLink, ...]]
     groups: Mapping[str, tuple[str, ...]]  # the other members of the story's group, by date then slug
     warnings: tuple[str, ...] = ()
+    # the related.json entries in slug order, made on demand by the index that made this result (kept between builds)
+    json_entries: Callable[[], list[str]] | None = field(default=None, compare=False, repr=False)
 
 
 def related_json_bytes(related: Related) -> bytes:
     """`output/related.json` as `json.dumps(related_json(related), ensure_ascii=False,
     sort_keys=True, indent=1)` writes it, plus a newline; each story's entry is made once per
-    process (a rebuild after an edit writes almost every entry again)."""
-    data = related_json(related)
-    if not data:
+    process, or kept with the index between builds (a rebuild after an edit writes almost every
+    entry again)."""
+    if related.json_entries is not None:
+        entries = related.json_entries()
+    else:
+        data = related_json(related)
+        entries = [_json_entry(slug, tuple(data[slug])) for slug in sorted(data)]
+    if not entries:
         return b"{}\n"
-    return ("{\n" + ",\n".join(_json_entry(slug, tuple(data[slug])) for slug in sorted(data)) + "\n}\n").encode("utf-8")
+    return ("{\n" + ",\n".join(entries) + "\n}\n").encode("utf-8")
 
 
 @lru_cache(maxsize=1 << 18)
@@ -274,7 +284,8 @@ def _day(date: datetime | None) -> int | None:
 
 class _Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full computation
     slug: str
-    sig: tuple  # everything the story contributes; equal sig, equal doc
+    text: bytes  # _text_key(story): stands for the texts the terms and names are read from
+    meta: str  # _meta(story, topics): everything else the story contributes; equal text and meta, equal doc
     names: frozenset[str]
     day: int | None
     source: str | None
@@ -282,31 +293,21 @@ class _Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full compu
     tags: frozenset[str]
     pins: tuple[str, ...]
     unrelated: frozenset[str]
-    seen: tuple  # _seen(story) when the doc was made: lets this process skip the text digest
 
 
-_PROBE = hash("digest.related text probe")  # str hashes are salted per process (and shared by forks)
+def _text_key(story: Story) -> bytes:
+    """A digest of the texts terms and names are read from (the index keeps no copy of them);
+    0xFF bytes (never in UTF-8) keep the parts from running into each other."""
+    end = max(BODY_CHARS, NAME_CHARS)
+    return hashlib.blake2b(b"\xff".join((story.title.encode("utf-8", "surrogatepass"),
+                                         (story.summary or "").encode("utf-8", "surrogatepass"),
+                                         story.body[:end].encode("utf-8", "surrogatepass"))), digest_size=16).digest()
 
 
-def _seen(story: Story) -> tuple:
-    """This process's str hashes of the story's texts (cached by Python on unchanged str objects,
-    so cheap while `serve` keeps its stories); meaningless in another process, hence _PROBE."""
-    return (_PROBE, hash(story.title), hash(story.summary), hash(story.body))
-
-
-def _sig(story: Story, topics: Sequence[str], known: _Doc | None = None, seen: tuple | None = None) -> tuple:
-    """Everything the story contributes; its first item stands for the text the terms and names
-    are read from (a digest: the index keeps no copy of the texts). `known`: the story's doc,
-    whose digest is reused when the texts hash the same in this process (`seen`)."""
-    if known is not None and seen == known.seen:
-        digest = known.sig[0]
-    else:
-        text = hashlib.blake2b(digest_size=16)
-        for part in (story.title, story.summary or "", story.body[:max(BODY_CHARS, NAME_CHARS)]):
-            text.update(part.encode("utf-8", "surrogatepass"))
-            text.update(b"\xff")  # never in UTF-8: parts cannot run into each other
-        digest = text.digest()
-    return (digest, story.date, story.source, tuple(topics), story.tags, story.related, story.unrelated)
+def _meta(story: Story, topics: Sequence[str]) -> str:
+    """Everything but the texts that the story contributes, as one comparable string."""
+    return repr((_day(story.date), story.source, tuple(topics), tuple(story.tags), tuple(story.related),
+                 tuple(story.unrelated)))
 
 
 def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
@@ -358,14 +359,10 @@ def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarr
     return _split_work(len(stories), workers, stories, _features_span)
 
 
-def _doc(story: Story, topics: Sequence[str], names: frozenset[str], sig: tuple, seen: tuple) -> _Doc:
-    return _Doc(story.slug, sig, names, _day(story.date), story.source.casefold().strip() if story.source else None,
-                frozenset(topics), frozenset(t.casefold() for t in story.tags), tuple(story.related),
-                frozenset(story.unrelated), seen)
-
-
-def _text_sig(sig: tuple) -> bytes:
-    return sig[0]  # the digest of what the terms and names are read from
+def _doc(story: Story, topics: Sequence[str], names: frozenset[str], text: bytes, meta: str) -> _Doc:
+    return _Doc(story.slug, text, meta, names, _day(story.date),
+                story.source.casefold().strip() if story.source else None, frozenset(topics),
+                frozenset(t.casefold() for t in story.tags), tuple(story.related), frozenset(story.unrelated))
 
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -405,6 +402,177 @@ class _Candidates:
     truncated: bool = False
 
 
+_NO_DAY = -10**9  # the day column's value for an undated story
+_LABELS = ("names", "topics", "tags", "pins", "unrelated")  # the docs' string-set fields
+
+
+class _Docs(abc.Mapping):
+    """The stories' docs by slug, kept as columns (cheap to pickle: a string table, arrays of ids)
+    and decoded into `_Doc`s only when read; a decoded doc is kept, so reading it again gives the
+    same object."""
+
+    def __init__(self, slugs: list[str], pos: dict[str, int]) -> None:
+        self.slugs, self.pos = slugs, pos
+        self.strings: list[str] = []
+        self.text: list[bytes] = [b""] * len(slugs)
+        self.meta: list[str] = [""] * len(slugs)
+        self.day = np.full(len(slugs), _NO_DAY, dtype=np.int64)
+        self.source = np.full(len(slugs), -1, dtype=np.int32)
+        self.sets = {f: (np.zeros(len(slugs) + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)) for f in _LABELS}
+        self._made: list[_Doc | None] = [None] * len(slugs)
+        self._ids: dict[str, int] | None = None
+
+    def __getitem__(self, slug: str) -> _Doc:
+        row = self.pos[slug]
+        doc = self._made[row]
+        if doc is None:
+            doc = self._made[row] = self._decode(row)
+        return doc
+
+    def __iter__(self):
+        return iter(self.slugs)
+
+    def __len__(self) -> int:
+        return len(self.slugs)
+
+    def labels(self, field_: str, row: int) -> list[str]:
+        ptr, ids = self.sets[field_]
+        return [self.strings[i] for i in ids[ptr[row]:ptr[row + 1]].tolist()]
+
+    def _decode(self, row: int) -> _Doc:
+        day, source = int(self.day[row]), int(self.source[row])
+        return _Doc(self.slugs[row], self.text[row], self.meta[row], frozenset(self.labels("names", row)),
+                    None if day == _NO_DAY else day, None if source < 0 else self.strings[source],
+                    frozenset(self.labels("topics", row)), frozenset(self.labels("tags", row)),
+                    tuple(self.labels("pins", row)), frozenset(self.labels("unrelated", row)))
+
+    def _id(self, text: str) -> int:
+        if self._ids is None:
+            self._ids = {x: i for i, x in enumerate(self.strings)}
+        at = self._ids.get(text)
+        if at is None:
+            at = self._ids[text] = len(self.strings)
+            self.strings.append(text)
+        return at
+
+    def replace(self, docs: Mapping[int, _Doc]) -> None:
+        """Put `docs` (row -> doc) in their rows: encoded at once, and kept decoded."""
+        rows = np.array(sorted(docs), dtype=np.int64)
+        new = [docs[r] for r in rows.tolist()]
+        for row, doc in zip(rows.tolist(), new):
+            self.text[row], self.meta[row], self._made[row] = doc.text, doc.meta, doc
+            self.day[row] = _NO_DAY if doc.day is None else doc.day
+            self.source[row] = -1 if doc.source is None else self._id(doc.source)
+        for f in _LABELS:
+            values = [getattr(doc, f) for doc in new]
+            new_ptr = np.zeros(len(new) + 1, dtype=np.int64)
+            np.cumsum([len(v) for v in values], out=new_ptr[1:])
+            ids = np.array([self._id(x) for v in values for x in v], dtype=np.int32)
+            ptr, old = self.sets[f]
+            if len(rows) == len(self.slugs):
+                self.sets[f] = (new_ptr, ids)
+            else:
+                ptr, (ids,) = RelatedIndex._replace_rows(ptr, [old], rows, new_ptr, [ids])
+                self.sets[f] = (ptr, ids)
+
+    def state(self) -> dict:
+        return {"strings": self.strings, "text": self.text, "meta": self.meta, "day": self.day,
+                "source": self.source, "sets": self.sets}
+
+    @classmethod
+    def from_state(cls, slugs: list[str], pos: dict[str, int], state: dict) -> _Docs:
+        docs = cls(slugs, pos)
+        n = len(slugs)
+        docs.strings, docs.text, docs.meta = list(state["strings"]), list(state["text"]), list(state["meta"])
+        docs.day, docs.source = np.asarray(state["day"], dtype=np.int64), np.asarray(state["source"], dtype=np.int32)
+        docs.sets = {f: (np.asarray(state["sets"][f][0], dtype=np.int64), np.asarray(state["sets"][f][1], dtype=np.int32))
+                     for f in _LABELS}
+        ok = len(docs.text) == len(docs.meta) == len(docs.day) == len(docs.source) == n
+        ok = ok and all(isinstance(t, bytes) for t in docs.text) and int(docs.source.max(initial=-1)) < len(docs.strings)
+        for ptr, ids in docs.sets.values():
+            ok = ok and len(ptr) == n + 1 and int(ptr[0]) == 0 and int(ptr[-1]) == len(ids) and bool((np.diff(ptr) >= 0).all())
+            ok = ok and (not len(ids) or 0 <= int(ids.min()) and int(ids.max()) < len(docs.strings))
+        if not ok:
+            raise ValueError("inconsistent docs")
+        return docs
+
+
+class _Cands(abc.Mapping):
+    """Each story's best candidates by slug, kept as CSR columns (scores, cosines, row numbers, a
+    truncated flag per row: cheap to pickle, and searched vectorised) and decoded into
+    `_Candidates` only when read; a decoded list is kept, so reading it again gives the same object."""
+
+    def __init__(self, slugs: list[str], pos: dict[str, int]) -> None:
+        self.slugs, self.pos = slugs, pos
+        self.ptr = np.zeros(len(slugs) + 1, dtype=np.int64)
+        self.score, self.cos = np.zeros(0), np.zeros(0)
+        self.other = np.zeros(0, dtype=np.int32)
+        self.truncated = np.zeros(len(slugs), dtype=bool)
+        self._made: list[_Candidates | None] = [None] * len(slugs)
+
+    def __getitem__(self, slug: str) -> _Candidates:
+        return self.row(self.pos[slug])
+
+    def __iter__(self):
+        return iter(self.slugs)
+
+    def __len__(self) -> int:
+        return len(self.slugs)
+
+    def row(self, row: int) -> _Candidates:
+        made = self._made[row]
+        if made is None:
+            lo, hi = int(self.ptr[row]), int(self.ptr[row + 1])
+            slugs = self.slugs
+            made = self._made[row] = _Candidates(
+                list(zip(self.score[lo:hi].tolist(), self.cos[lo:hi].tolist(), [slugs[j] for j in self.other[lo:hi].tolist()])),
+                bool(self.truncated[row]))
+        return made
+
+    def replace(self, cands: Mapping[int, _Candidates]) -> None:
+        """Put `cands` (row -> candidates) in their rows: encoded at once, and kept decoded."""
+        rows = np.array(sorted(cands), dtype=np.int64)
+        new = [cands[r] for r in rows.tolist()]
+        new_ptr = np.zeros(len(new) + 1, dtype=np.int64)
+        np.cumsum([len(c.items) for c in new], out=new_ptr[1:])
+        items = [item for c in new for item in c.items]
+        pos = self.pos
+        arrays = [np.array([i[0] for i in items], dtype=np.float64), np.array([i[1] for i in items], dtype=np.float64),
+                  np.array([pos[i[2]] for i in items], dtype=np.int32)]
+        if len(rows) == len(self.slugs):
+            self.ptr, (self.score, self.cos, self.other) = new_ptr, arrays
+        else:
+            self.ptr, (self.score, self.cos, self.other) = RelatedIndex._replace_rows(
+                self.ptr, [self.score, self.cos, self.other], rows, new_ptr, arrays)
+        for row, cand in zip(rows.tolist(), new):
+            self.truncated[row], self._made[row] = cand.truncated, cand
+
+    def naming(self, rows: np.ndarray) -> np.ndarray:
+        """The rows (sorted) whose candidates include one of `rows`."""
+        if not len(rows):
+            return np.zeros(0, dtype=np.int64)
+        mask = np.zeros(len(self.slugs), dtype=bool)
+        mask[rows] = True
+        hits = np.flatnonzero(mask[self.other])
+        return np.unique(np.searchsorted(self.ptr, hits, side="right") - 1)
+
+    def state(self) -> tuple:
+        return (self.ptr, self.score, self.cos, self.other, self.truncated)
+
+    @classmethod
+    def from_state(cls, slugs: list[str], pos: dict[str, int], state: tuple) -> _Cands:
+        cands = cls(slugs, pos)
+        ptr, score, cos, other, truncated = state
+        cands.ptr, cands.score, cands.cos = np.asarray(ptr, dtype=np.int64), np.asarray(score, dtype=np.float64), np.asarray(cos, dtype=np.float64)
+        cands.other, cands.truncated = np.asarray(other, dtype=np.int32), np.asarray(truncated, dtype=bool)
+        n, m = len(slugs), len(cands.other)
+        if not (len(cands.ptr) == n + 1 and len(cands.truncated) == n and int(cands.ptr[0]) == 0
+                and int(cands.ptr[-1]) == m == len(cands.score) == len(cands.cos) and bool((np.diff(cands.ptr) >= 0).all())
+                and (not m or (0 <= int(cands.other.min()) and int(cands.other.max()) < n))):
+            raise ValueError("inconsistent candidates")
+        return cands
+
+
 class RelatedIndex:
     """Everything needed to compute related stories, and to update them after an edit.
 
@@ -432,12 +600,15 @@ class RelatedIndex:
         self._full(list(stories), story_topics)
 
     def __getstate__(self) -> dict:
-        """Pickled compactly (the build cache): no transpose of X, counts and weights in the
+        """Pickled compactly (the build cache): arrays and flat lists only (docs and candidates as
+        columns, the last result as plain tuples), no transpose of X, counts and weights in the
         smallest integer type that holds them (widened again on unpickling)."""
-        state = dict(self.__dict__)
-        state["_xt"] = None  # derived from X: cheaper to transpose than to store
-        for kept in ("_memo", "_edges", "_groups_kept", "_dirty"):  # result() memos: rebuilt by the next process
-            state.pop(kept, None)
+        if getattr(self, "stale", True):  # nothing usable: the next update recomputes in full
+            return {"count": self.count, "keep": self.keep, "workers": self.workers}
+        state = {name: getattr(self, name) for name in _ARRAYS}
+        state.update(format=STATE_FORMAT, keys_version=self.keys_version, count=self.count, keep=self.keep,
+                     workers=self.workers, slugs=self.slugs, n_sorted=self.n_sorted, extra=self.extra,
+                     docs=self.docs.state(), cands=self.cands.state(), results=self._results_state())
         if len(self.t_tf) and int(self.t_tf.max()) < 2**16:
             state["t_tf"] = self.t_tf.astype(np.uint16)
         x = self.X
@@ -445,25 +616,51 @@ class RelatedIndex:
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        if "t_tf" not in state:  # pickled by an older digest: `update` recomputes in full
+        """An index pickled by another digest, or damaged, is kept as `stale`: `update` then
+        recomputes in full."""
+        self.count, self.keep, self.workers = state.get("count", -1), state.get("keep", CANDIDATES), state.get("workers", 1)
+        self.stale = True
+        if state.get("format") != STATE_FORMAT or state.get("keys_version") != KEYS_VERSION:
             return
-        self.t_tf = self.t_tf.astype(np.int32)
-        if isinstance(self.X, tuple):
-            indptr, indices, data, shape = self.X
-            self.X = sp.csr_matrix((data.astype(np.int64), indices, indptr), shape=shape)
+        try:
+            self._load(state)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+            return
+        self.stale = False
+
+    def _load(self, state: dict) -> None:
+        self.keys_version = KEYS_VERSION
+        self.slugs = list(state["slugs"])
+        self.pos = {slug: i for i, slug in enumerate(self.slugs)}
+        n = len(self.slugs)
+        for name in _ARRAYS:
+            setattr(self, name, state[name])
+        self.n_sorted, self.extra = int(state["n_sorted"]), dict(state["extra"])
+        self.t_tf = np.asarray(self.t_tf).astype(np.int32)
+        indptr, indices, data, shape = state["X"]
+        self.X = sp.csr_matrix((data.astype(np.int64), indices, indptr), shape=shape)
+        if (len(self.pos) != n or len(self.t_ptr) != n + 1 or not int(self.t_ptr[-1]) == len(self.t_cols) == len(self.t_tf)
+                or len(self.kth) != n or len(self.days) != n or self.X.shape[0] != n or len(self.col_keys) != len(self.df)):
+            raise ValueError("inconsistent index")
+        self.docs = _Docs.from_state(self.slugs, self.pos, state["docs"])
+        self.cands = _Cands.from_state(self.slugs, self.pos, state["cands"])
+        self._xt = None
+        self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
+        self._texts = {}
+        self._reset_results()
+        self._results_load(state["results"])
 
     # ---- building
 
-    def _known_features(self) -> dict[tuple, tuple[np.ndarray, np.ndarray, frozenset[str]]]:
-        """Features of the current stories by text signature (reused by a full recomputation)."""
-        if getattr(self, "keys_version", None) != KEYS_VERSION or not hasattr(self, "t_ptr"):
+    def _known_features(self) -> dict[bytes, tuple[np.ndarray, np.ndarray, frozenset[str]]]:
+        """Features of the current stories by text key (reused by a full recomputation)."""
+        if getattr(self, "stale", True):
             return {}
         out = {}
-        for i, slug in enumerate(self.slugs):
+        for i in range(len(self.slugs)):
             lo, hi = self.t_ptr[i], self.t_ptr[i + 1]
-            doc = self.docs[slug]
-            out[_text_sig(doc.sig)] = (self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], doc.names)
+            out[self.docs.text[i]] = (self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi],
+                                      frozenset(self.docs.labels("names", i)))
         return out
 
     def _full(self, stories: list[Story], story_topics: Mapping[str, Sequence[str]]) -> None:
@@ -473,13 +670,15 @@ class RelatedIndex:
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
         self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
-        sigs = [_sig(s, story_topics.get(s.slug, ())) for s in stories]
-        todo = [i for i, sig in enumerate(sigs) if _text_sig(sig) not in known]
+        texts = [_text_key(s) for s in stories]
+        self._texts = {s.slug: (s.title, s.summary, s.body, text) for s, text in zip(stories, texts)}
+        todo = [i for i, text in enumerate(texts) if text not in known]
         fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
-        features = [fresh[i] if i in fresh else known[_text_sig(sigs[i])] for i in range(len(stories))]
+        features = [fresh[i] if i in fresh else known[texts[i]] for i in range(len(stories))]
         del known, fresh
-        self.docs = {s.slug: _doc(s, story_topics.get(s.slug, ()), f[2], sig, _seen(s))
-                     for s, f, sig in zip(stories, features, sigs)}
+        self.docs = _Docs(self.slugs, self.pos)
+        self.docs.replace({i: _doc(s, story_topics.get(s.slug, ()), f[2], text, _meta(s, story_topics.get(s.slug, ())))
+                           for i, (s, f, text) in enumerate(zip(stories, features, texts))})
         lengths = np.array([len(f[0]) for f in features], dtype=np.int64)
         keys = np.concatenate([f[0] for f in features] or [np.zeros(0, dtype=np.int64)]).view(np.uint64)
         self.t_tf = np.concatenate([f[1] for f in features] or [np.zeros(0, dtype=np.int64)]).astype(np.int32)
@@ -500,7 +699,9 @@ class RelatedIndex:
         self.X = sp.csr_matrix((x_vals, x_cols, x_ptr), shape=(len(stories), max(len(self.df), 1)))
         self._xt = None
         self._side_arrays()
-        self.cands: dict[str, _Candidates] = {}
+        self.cands = _Cands(self.slugs, self.pos)
+        self._reset_results()
+        self.stale = False
         self._compute_rows(self.slugs)
 
     @property
@@ -566,7 +767,7 @@ class RelatedIndex:
         """TF-IDF weights ``(1 + ln tf) * (ln((1 + N) / (1 + df)) + 1)`` from tables of scalar
         logarithms: the same bits for a (tf, df) pair wherever it sits in an array (numpy's
         vectorised log may round the last bit differently by position)."""
-        n = len(self.docs)
+        n = len(self.slugs)
         if self._idf_n != n:
             self._idf = np.array([math.log((1 + n) / (1 + d)) + 1.0 for d in range(n + 2)])
             self._idf_n = n
@@ -576,12 +777,11 @@ class RelatedIndex:
         return np.asarray(self._tfw)[tf] * self._idf[df]
 
     def _side_arrays(self) -> None:
-        """Dates and topic/tag incidence of the stories, by row."""
-        docs = [self.docs[s] for s in self.slugs]
-        self.days = np.array([-10**9 if d.day is None else d.day for d in docs], dtype=np.int64)
-        self.dated = np.array([d.day is not None for d in docs], dtype=bool)
-        self.topic_bits, self.topic_n = _incidence([d.topics for d in docs])
-        self.tag_bits, self.tag_n = _incidence([d.tags for d in docs])
+        """Dates and topic/tag incidence of the stories, by row (from the docs' columns)."""
+        self.days = self.docs.day.copy()
+        self.dated = self.days != _NO_DAY
+        self.topic_bits, self.topic_n = _incidence(*self.docs.sets["topics"])
+        self.tag_bits, self.tag_n = _incidence(*self.docs.sets["tags"])
 
     @staticmethod
     def _replace_rows(indptr: np.ndarray, arrays: list[np.ndarray], rows: np.ndarray,
@@ -627,13 +827,23 @@ class RelatedIndex:
             rows = _split_work(len(order), self.workers, (self, order, full_rows), _rows_span)
         else:
             rows = _rows_span((self, order, full_rows), 0, len(order), few)
-        out = {}
+        out, new = {}, {}
         for row, items, truncated in rows:
-            slug = self.slugs[row]
-            self.cands[slug] = _Candidates(items[:self.keep], truncated=truncated)
+            new[row] = _Candidates(items[:self.keep], truncated=truncated)
             if full_rows:
-                out[slug] = items
+                out[self.slugs[row]] = items
+        self._set_cands(new)
         return out
+
+    def _set_cands(self, new: dict[int, _Candidates]) -> None:
+        """Store new candidate lists (row -> candidates); a list equal to the kept one is not
+        replaced (what result() made from it stays valid)."""
+        if len(new) < len(self.slugs):
+            new = {r: c for r, c in new.items() if c != self.cands.row(r)}
+        if new:
+            self.cands.replace(new)
+            for row in new:
+                self._cand_ver[row] += 1
 
     def _block(self, rows: np.ndarray, full_rows: bool, few: bool) -> Iterable[tuple[int, list, bool]]:
         """(k, candidates best first, truncated) of each row rows[k] of the similarity matrix.
@@ -680,41 +890,45 @@ class RelatedIndex:
         """Bring the index up to date with `stories`; returns the slugs whose rows were recomputed."""
         stories = list(stories)
         new = {s.slug: s for s in stories}
-        if (set(new) != set(self.docs) or getattr(self, "keys_version", None) != KEYS_VERSION
-                or not hasattr(self, "t_ptr")):
-            # N changed (every idf changes), or an index pickled by an older digest: full
+        if getattr(self, "stale", True) or new.keys() != self.pos.keys():
+            # N changed (every idf changes), or an index pickled by another digest: full
             self._full(stories, story_topics)
             return set(self.slugs)
-        changed = {}
+        changed, texts, docs, pos = {}, self._texts, self.docs, self.pos
         for slug, story in new.items():
-            seen = _seen(story)
-            sig = _sig(story, story_topics.get(slug, ()), self.docs[slug], seen)
-            if sig != self.docs[slug].sig:  # cheap: no tokenising
-                changed[slug] = (story, sig, seen)
-            elif seen != self.docs[slug].seen:  # first update in this process: digest checked once
-                self.docs[slug] = self.docs[slug]._replace(seen=seen)
-                self.__dict__.setdefault("_dirty", set()).add(slug)
+            seen = texts.get(slug)  # this process's text objects: the same objects, the same texts
+            if seen is not None and seen[0] is story.title and seen[1] is story.summary and seen[2] is story.body:
+                text = seen[3]
+            else:
+                text = _text_key(story)
+                texts[slug] = (story.title, story.summary, story.body, text)
+            row, meta = pos[slug], _meta(story, story_topics.get(slug, ()))
+            if text != docs.text[row] or meta != docs.meta[row]:  # cheap: no tokenising
+                changed[row] = (story, text, meta)
         if not changed:
             return set()
-        rows = np.array(sorted(self.pos[slug] for slug in changed), dtype=np.int64)
-        new_terms, gone, came, side = [], [], [], False
+        rows = np.array(sorted(changed), dtype=np.int64)
+        new_terms, gone, came, side, new_docs = [], [], [], False, {}
         for row in rows.tolist():
             slug = self.slugs[row]
-            story, sig, seen = changed[slug]
-            old_doc = self.docs[slug]
-            if _text_sig(sig) == _text_sig(old_doc.sig):  # dates, tags, topics...: same terms
+            story, text, meta = changed[row]
+            old_doc = docs[slug]
+            if text == old_doc.text:  # dates, tags, topics...: same terms
                 lo, hi = self.t_ptr[row], self.t_ptr[row + 1]
                 keys, tf, names = self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], old_doc.names
             else:
                 keys, tf, names = _features(story)
-            self.docs[slug] = doc = _doc(story, story_topics.get(slug, ()), names, sig, seen)
-            self.__dict__.setdefault("_dirty", set()).add(slug)
+            new_docs[row] = doc = _doc(story, story_topics.get(slug, ()), names, text, meta)
             side |= (doc.day, doc.topics, doc.tags) != (old_doc.day, old_doc.topics, old_doc.tags)
             cols = self._columns(keys)
             old_cols = self.t_cols[self.t_ptr[row]:self.t_ptr[row + 1]]
             gone.append(np.setdiff1d(old_cols, cols))
             came.append(np.setdiff1d(cols, old_cols))
             new_terms.append((cols, tf))
+        docs.replace(new_docs)
+        for row in new_docs:
+            self._doc_ver[row] += 1
+            self._dirty.add(self.slugs[row])
         new_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(c) for c, _ in new_terms], out=new_ptr[1:])
         self.t_ptr, (self.t_cols, self.t_tf) = self._replace_rows(
@@ -753,14 +967,12 @@ class RelatedIndex:
             for score, cos, b in row:
                 if b not in affected:
                     incoming.setdefault(b, []).append((score, cos, a))
-        recompute = []
-        for b in self.slugs:
-            if b in affected:
-                continue
-            cand = self.cands[b]
+        recompute, merged_rows = [], {}
+        todo = set(self.cands.naming(affected_rows).tolist()) | {self.pos[b] for b in incoming}
+        for row in sorted(todo - set(affected_rows.tolist())):  # only the lists that name or gain an affected story
+            b = self.slugs[row]
+            cand = self.cands.row(row)
             arrived = incoming.get(b, [])
-            if not arrived and not any(c[2] in affected for c in cand.items):
-                continue
             kept = [c for c in cand.items if c[2] not in affected]
             if cand.truncated and len(kept) < len(cand.items):
                 recompute.append(b)  # what ranked below the kept ones is unknown
@@ -770,67 +982,132 @@ class RelatedIndex:
                 merged = sorted(kept + [c for c in arrived if _key(c) < floor], key=_key)
             else:
                 merged = sorted(kept + arrived, key=_key)
-            self.cands[b] = _Candidates(merged[:self.keep], truncated=cand.truncated or len(merged) > self.keep)
+            merged_rows[row] = _Candidates(merged[:self.keep], truncated=cand.truncated or len(merged) > self.keep)
+        self._set_cands(merged_rows)
         if recompute:
             self._compute_rows(recompute)
         return affected | set(recompute)
 
     # ---- the result
 
+    def _reset_results(self) -> None:
+        """Forget what result() kept (a full computation): every list is made again."""
+        n = len(self.slugs)
+        self._doc_ver, self._cand_ver = [0] * n, [0] * n  # bumped when a row's doc / candidates are replaced
+        self._dirty: set[str] = set()  # stories whose doc was replaced since the last result()
+        self._memo: dict[str, list] = {}  # slug -> [doc ver, cand ver, links, warnings, links still plain tuples]
+        self._edges: dict[str, tuple] = {}  # slug -> (doc ver, cand ver, group edges)
+        self._groups_kept: dict[str, tuple[str, ...]] | None = None
+        self._json: dict[str, tuple] = {}  # slug -> (memo entry, group, related.json entry)
+
     def result(self) -> Related:
         """The related lists and groups for the current stories.
 
-        Each story's list is kept with the objects it was made from (its doc, its candidates,
-        the docs it names): the docs and candidate lists of the stories an update did not touch
-        stay the same objects, so a later call recomputes only the lists an update changed, and
-        the groups only when some story's group links changed. Kept in this process only."""
-        memo = self.__dict__.setdefault("_memo", {})
-        dirty = self.__dict__.get("_dirty", set())  # stories whose doc an update replaced since the last call
+        Each story's list is kept with the versions of its doc and candidates it was made from:
+        a later call (or, through the pickle, a later process) recomputes only the lists whose
+        doc or candidates an update replaced, or that name a story whose doc was replaced, and
+        the groups only when some story's group links changed. A list not recomputed is the
+        same object as in the last call of this process."""
+        if getattr(self, "stale", True):
+            raise ValueError("an index pickled by another digest: call update() first")
+        memo, dirty, dv, cv = self._memo, self._dirty, self._doc_ver, self._cand_ver
         links: dict[str, tuple[RelatedLink, ...]] = {}
         warnings: list[str] = []
-        docs = self.docs
-        for slug in self.slugs:
-            doc, cand = docs[slug], self.cands[slug]
+        entries = []
+        for row, slug in enumerate(self.slugs):
             kept = memo.get(slug)
-            if not _still_valid(kept, doc, cand, dirty):
-                kept = memo[slug] = (doc, cand, *self._links(slug, doc, cand))
-            links[slug] = kept[3]
-            warnings.extend(kept[4])
-        edges = self.__dict__.setdefault("_edges", {})
-        groups = self.__dict__.get("_groups_kept")
-        for slug in self.slugs:
-            doc, cand = docs[slug], self.cands[slug]
+            if (kept is None or kept[0] != dv[row] or kept[1] != cv[row]
+                    or (dirty and not dirty.isdisjoint([x[0] if kept[4] else x.slug for x in kept[2]]))):
+                kept = memo[slug] = [dv[row], cv[row], *self._links(slug, self.docs[slug], self.cands.row(row)), False]
+            elif kept[4]:  # as unpickled: made into links once
+                kept[2], kept[4] = tuple([RelatedLink(*x) for x in kept[2]]), False
+            links[slug] = kept[2]
+            if kept[3]:
+                warnings.extend(kept[3])
+            entries.append(kept)
+        edges, groups = self._edges, self._groups_kept
+        near = set(self.cands.naming(np.array(sorted(self.pos[s] for s in dirty), dtype=np.int64)).tolist())
+        for row, slug in enumerate(self.slugs):
             kept = edges.get(slug)
-            if not _still_valid(kept, doc, cand, dirty):
-                new_edges = self._group_edges(slug, doc, cand)
-                if kept is None or kept[3] != new_edges or (groups is not None and slug in groups):
+            if kept is None or kept[0] != dv[row] or kept[1] != cv[row] or row in near:
+                new_edges = self._group_edges(slug, self.docs[slug], self.cands.row(row))
+                if kept is None or kept[2] != new_edges or (groups is not None and slug in groups):
                     groups = None  # a group link came or went, or a member's date moved: found again
-                edges[slug] = (doc, cand, frozenset(o for _, _, o in cand.items), new_edges)
+                edges[slug] = (dv[row], cv[row], new_edges)
         self._dirty = set()
-        if groups is None or len(edges) != len(self.slugs):
-            for gone in set(edges) - set(self.pos):
-                del edges[gone]
-            groups = self._groups(edges)
-            self._groups_kept = groups
-        return Related(MappingProxyType(links), MappingProxyType(groups), tuple(warnings))
+        if groups is None:
+            groups = self._groups_kept = self._groups(edges)
+        return Related(MappingProxyType(links), MappingProxyType(groups), tuple(warnings),
+                       json_entries=lambda: self._json_entries(entries, groups))
 
-    def _links(self, slug: str, doc: _Doc, cand: _Candidates
-               ) -> tuple[frozenset[str], tuple[RelatedLink, ...], tuple[str, ...]]:
-        """(the other stories whose docs it depends on, the story's related list, warnings)."""
+    def _json_entries(self, entries: list[list], groups: Mapping[str, tuple[str, ...]]) -> list[str]:
+        """The related.json entry of every story (slug order) for the result made of `entries`."""
+        out = []
+        for slug, entry in zip(self.slugs, entries):
+            group = groups.get(slug, ())
+            kept = self._json.get(slug)
+            if kept is None or kept[0] is not entry or kept[1] != group:
+                seen = set(group)
+                items = tuple(group) + tuple(link.slug for link in entry[2] if link.slug not in seen)
+                kept = self._json[slug] = (entry, group, _json_entry(slug, items))
+            out.append(kept[2])
+        return out
+
+    def _results_state(self) -> dict:
+        """What result() kept and is still valid, as plain tuples (for the pickle)."""
+        n, dirty = len(self.slugs), self._dirty
+        memo, links, warnings, json_ = self._memo, [None] * n, {}, [None] * n
+        groups = self._groups_kept
+        near = set(self.cands.naming(np.array(sorted(self.pos[s] for s in dirty), dtype=np.int64)).tolist())
+        edges_ok = groups is not None and len(self._edges) == n
+        edges = {}
+        for row, slug in enumerate(self.slugs):
+            kept = memo.get(slug)
+            deps = () if kept is None else [x[0] if kept[4] else x.slug for x in kept[2]]
+            if kept is not None and kept[0] == self._doc_ver[row] and kept[1] == self._cand_ver[row] and dirty.isdisjoint(deps):
+                links[row] = kept[2] if kept[4] else tuple([(x.slug, x.score, x.reasons, x.pinned) for x in kept[2]])
+                if kept[3]:
+                    warnings[row] = kept[3]
+                entry = self._json.get(slug)
+                if groups is not None and entry is not None and entry[0] is kept and entry[1] == groups.get(slug, ()):
+                    json_[row] = entry[2]
+            if edges_ok:
+                kept_edges = self._edges[slug]
+                edges_ok = kept_edges[0] == self._doc_ver[row] and kept_edges[1] == self._cand_ver[row] and row not in near
+                if kept_edges[2]:
+                    edges[row] = tuple(kept_edges[2])
+        return {"links": links, "warnings": warnings, "json": json_,
+                "edges": edges if edges_ok else None, "groups": groups if edges_ok else None}
+
+    def _results_load(self, state: dict) -> None:
+        """Take back what `_results_state` kept: valid for the pickled state (versions 0 here)."""
+        links, warnings, json_, edges, groups = (state[k] for k in ("links", "warnings", "json", "edges", "groups"))
+        if len(links) != len(self.slugs) or len(json_) != len(self.slugs):
+            raise ValueError("inconsistent results")
+        for row, slug in enumerate(self.slugs):
+            if links[row] is not None:
+                entry = self._memo[slug] = [0, 0, links[row], warnings.get(row, ()), True]
+                if json_[row] is not None and groups is not None:
+                    self._json[slug] = (entry, groups.get(slug, ()), json_[row])
+        if edges is not None and groups is not None:
+            empty = frozenset()
+            self._edges = {slug: (0, 0, frozenset(edges[row]) if row in edges else empty) for row, slug in enumerate(self.slugs)}
+            self._groups_kept = dict(groups)
+
+    def _links(self, slug: str, doc: _Doc, cand: _Candidates) -> tuple[tuple[RelatedLink, ...], tuple[str, ...]]:
+        """(the story's related list, warnings); it reads the docs of the stories it lists."""
         by_slug = {c[2]: c for c in cand.items}
         chosen: list[RelatedLink] = []
-        used: list[str] = []
         warnings: list[str] = []
         taken = {slug}
         for pin in doc.pins:
             if pin in taken:
                 continue
-            if pin not in self.docs:
+            if pin not in self.pos:
                 warnings.append(f"{slug}: related story '{pin}' is not among the built stories; left out")
                 continue
             taken.add(pin)
             score = by_slug[pin][0] if pin in by_slug else 0.0
-            used.append(pin)
             chosen.append(RelatedLink(pin, score, self._reasons(doc, self.docs[pin]), pinned=True))
         for score, _, other in cand.items:
             if len(chosen) >= self.count:
@@ -838,9 +1115,8 @@ class RelatedIndex:
             if other in taken or other in doc.unrelated:
                 continue
             taken.add(other)
-            used.append(other)
             chosen.append(RelatedLink(other, score, self._reasons(doc, self.docs[other])))
-        return frozenset(used), tuple(chosen), tuple(warnings)
+        return tuple(chosen), tuple(warnings)
 
     def _reasons(self, a: _Doc, b: _Doc) -> tuple[str, ...]:
         names = sorted(a.names & b.names, key=lambda n: (-n.count(" "), n))  # names are " "-joined words
@@ -872,7 +1148,7 @@ class RelatedIndex:
             return x
 
         for slug in self.slugs:
-            for other in sorted(edges[slug][3]):
+            for other in sorted(edges[slug][2]):
                 ra, rb = find(slug), find(other)
                 if ra != rb:
                     parent[max(ra, rb)] = min(ra, rb)
@@ -883,16 +1159,11 @@ class RelatedIndex:
         for group in members.values():
             if len(group) < 2:
                 continue
-            ordered = sorted(group, key=lambda s: (self.docs[s].day is None, self.docs[s].day or 0, s))
+            day = self.docs.day
+            ordered = sorted(group, key=lambda s: (day[self.pos[s]] == _NO_DAY, int(day[self.pos[s]]), s))
             for slug in group:
                 groups[slug] = tuple(s for s in ordered if s != slug)
         return groups
-
-
-def _still_valid(kept: tuple | None, doc: _Doc, cand: _Candidates, dirty: set[str]) -> bool:
-    """Whether what `result()` kept for a story, (doc, candidates, other stories it read, ...), was
-    made from this doc and these candidates, and none of the docs it read were replaced since."""
-    return kept is not None and kept[0] is doc and kept[1] is cand and dirty.isdisjoint(kept[2])
 
 
 def _rows_span(state: tuple, lo: int, hi: int, few: bool = False) -> list[tuple[int, list, bool]]:
@@ -905,14 +1176,14 @@ def _rows_span(state: tuple, lo: int, hi: int, few: bool = False) -> list[tuple[
     return out
 
 
-def _incidence(sets: list[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """(bit masks: one row of uint64 words per story, set sizes) of the stories' labels."""
-    labels = sorted(set().union(*sets)) if sets else []
-    index = {x: i for i, x in enumerate(labels)}
-    bits = np.zeros((len(sets), (len(labels) + 63) // 64), dtype=np.uint64)
-    sizes = np.array([len(s) for s in sets], dtype=np.int64)
-    rows = np.repeat(np.arange(len(sets)), sizes)
-    at = np.array([index[x] for s in sets for x in s], dtype=np.int64)
+def _incidence(ptr: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bit masks: one row of uint64 words per story, set sizes) of the stories' label sets, given
+    as CSR rows of label ids (only shared counts and sizes matter, not which bit is which label)."""
+    labels, at = np.unique(ids, return_inverse=True)
+    sizes = np.diff(ptr)
+    bits = np.zeros((len(sizes), (len(labels) + 63) // 64), dtype=np.uint64)
+    rows = np.repeat(np.arange(len(sizes)), sizes)
+    at = at.astype(np.int64)
     np.bitwise_or.at(bits, (rows, at // 64), np.left_shift(np.uint64(1), (at % 64).astype(np.uint64)))
     return bits, sizes
 

@@ -1,0 +1,144 @@
+"""The related index as the build cache pickles it: compact, and updated by the next process
+exactly as a full computation would be; an index in another shape, or damaged, is recomputed."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+
+import numpy as np
+import pytest
+
+from digest.related import RelatedIndex, related_json, related_json_bytes
+from tests.unit.test_related import edit, random_story, snapshot
+
+
+def roundtrip(index: RelatedIndex) -> RelatedIndex:
+    return pickle.loads(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def json_bytes(index: RelatedIndex) -> bytes:
+    return related_json_bytes(index.result())
+
+
+def expected_json(stories, topics, count) -> bytes:
+    related = RelatedIndex(stories, topics, count=count).result()
+    return (json.dumps(related_json(related), ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("seed, keep", [(seed, keep) for seed in range(3) for keep in (6, 60)])
+def test_pickled_then_updated_equals_full_recomputation(seed, keep, monkeypatch):
+    """Each step is a build: edit, update, result (sometimes not), pickle, next process unpickles."""
+    import digest.related as related
+
+    monkeypatch.setattr(related, "CANDIDATES", keep)
+    monkeypatch.setattr(related, "TOP_TERMS", 12)
+    monkeypatch.setattr(related, "BLOCK", 7)
+    rng = random.Random(100 + seed)
+    stories = [random_story(rng, i) for i in range(50)]
+    topics = {s.slug: tuple(rng.sample(["x", "y", "z"], rng.randint(0, 1))) for s in stories}
+    index = RelatedIndex(stories, topics, count=2)
+    index.result()
+    partial = 0
+    for step in range(14):
+        index = roundtrip(index)
+        for _ in range(rng.randint(1, 2)):
+            k = rng.randrange(len(stories))
+            stories[k] = edit(rng, stories[k])
+        if rng.random() < 0.2:
+            topics[stories[rng.randrange(len(stories))].slug] = ("y",)
+        partial += len(index.update(stories, topics)) < len(stories)
+        if step % 5 == 4:  # a build whose result is not read before the save
+            continue
+        assert snapshot(index) == snapshot(RelatedIndex(stories, topics, count=2))
+        assert json_bytes(index) == expected_json(stories, topics, 2)
+    assert partial > 0
+
+
+def test_pickle_holds_no_objects_per_story():
+    """Docs, candidates and the last result are kept as arrays and flat lists: the pickle names
+    none of the per-story classes (unpickling thousands of those was most of the load time)."""
+    rng = random.Random(2)
+    stories = [random_story(rng, i) for i in range(40)]
+    index = RelatedIndex(stories, {}, count=3)
+    index.result()
+    data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+    for name in (b"_Doc", b"_Candidates", b"RelatedLink", b"datetime", b"frozenset"):
+        assert name not in data, name
+
+
+def test_unpickled_result_is_kept_and_reused():
+    """In the next process the first result() equals the last one; lists that no update touched
+    are the same objects from call to call (views reuse relies on it)."""
+    rng = random.Random(4)
+    stories = [random_story(rng, i) for i in range(40)]
+    index = RelatedIndex(stories, {}, count=3)
+    before = index.result()
+    index = roundtrip(index)
+    first = index.result()
+    assert snapshot(index)[:2] == (
+        {k: tuple((l.slug, l.score, l.reasons, l.pinned) for l in v) for k, v in before.links.items()}, dict(before.groups))
+    second = index.result()
+    assert all(second.links[s] is first.links[s] for s in first.links)
+    stories[3] = edit(rng, stories[3])
+    index.update(stories, {})
+    third = index.result()
+    kept = [s for s in first.links if third.links[s] is first.links[s]]
+    assert len(kept) > len(stories) // 2
+    assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+
+
+def _damaged_states(index: RelatedIndex):
+    state = index.__getstate__()
+    yield "old format", {k: v for k, v in state.items() if k != "format"}
+    yield "other keys", dict(state, keys_version=-1)
+    yield "short docs", dict(state, docs=dict(state["docs"], text=state["docs"]["text"][:-1]))
+    yield "bad label ids", dict(state, docs=dict(state["docs"], sets=dict(
+        state["docs"]["sets"], tags=(state["docs"]["sets"]["tags"][0], np.full(3, 10**6, dtype=np.int32)))))
+    ptr, score, cos, other, truncated = state["cands"]
+    yield "short candidates", dict(state, cands=(ptr, score, cos, other[:-1], truncated))
+    yield "candidate out of range", dict(state, cands=(ptr, score, cos, other + 1000, truncated))
+    yield "short terms", dict(state, t_ptr=state["t_ptr"][:-1])
+    yield "short results", dict(state, results=dict(state["results"], links=state["results"]["links"][:-2]))
+    yield "missing part", {k: v for k, v in state.items() if k != "cands"}
+    yield "an older digest's index", {"count": 3, "docs": {}, "cands": {}, "slugs": index.slugs}
+
+
+DAMAGE = ["old format", "other keys", "short docs", "bad label ids", "short candidates", "candidate out of range",
+          "short terms", "short results", "missing part", "an older digest's index"]
+
+
+@pytest.mark.parametrize("case", DAMAGE)
+def test_old_or_damaged_pickle_gives_a_full_recomputation(case):
+    rng = random.Random(1)
+    stories = [random_story(rng, i) for i in range(30)]
+    index = RelatedIndex(stories, {}, count=3)
+    index.result()
+    state = dict(_damaged_states(index))[case]
+    loaded = RelatedIndex.__new__(RelatedIndex)
+    loaded.__setstate__(state)
+    loaded = roundtrip(loaded)  # what is kept of a damaged index pickles and loads too
+    stories[4] = edit(rng, stories[4])
+    assert loaded.update(stories, {}) == {s.slug for s in stories}  # recomputed in full, no crash
+    assert snapshot(loaded) == snapshot(RelatedIndex(stories, {}, count=3))
+
+
+@pytest.mark.parametrize("pickled", [False, True])
+def test_a_members_new_outlet_ends_its_group(pickled):
+    """The outlet does not change any score, only the group links of the stories that list the
+    edited one: those are found again (in this process, and after a pickle)."""
+    import dataclasses
+
+    from tests.unit.test_related import TEXTS, story
+
+    text = TEXTS["sea"] + " " + TEXTS["shoal"]
+    stories = [story("post", text, days=0, source="Phnom Penh Post"),
+               story("inquirer", text + " Officials spoke on Monday.", days=1, source="Inquirer"), story("aid")]
+    index = RelatedIndex(stories, {}, count=3)
+    assert index.result().groups["post"] == ("inquirer",)
+    if pickled:
+        index = roundtrip(index)
+    stories[1] = dataclasses.replace(stories[1], source="Phnom Penh Post")
+    index.update(stories, {})
+    assert dict(index.result().groups) == {}
