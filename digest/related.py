@@ -56,7 +56,6 @@ from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
 from digest.forkmap import can_fork, fork_pool
 from digest.model import Story
@@ -607,12 +606,15 @@ class RelatedIndex:
             return {"count": self.count, "keep": self.keep, "workers": self.workers}
         state = {name: getattr(self, name) for name in _ARRAYS}
         state.update(format=STATE_FORMAT, keys_version=self.keys_version, count=self.count, keep=self.keep,
-                     workers=self.workers, slugs=self.slugs, n_sorted=self.n_sorted, extra=self.extra,
+                     workers=self.workers, slugs=self.slugs, stamps=self.stamps, n_sorted=self.n_sorted, extra=self.extra,
                      docs=self.docs.state(), cands=self.cands.state(), results=self._results_state())
-        if len(self.t_tf) and int(self.t_tf.max()) < 2**16:
-            state["t_tf"] = self.t_tf.astype(np.uint16)
-        x = self.X
-        state["X"] = (x.indptr, x.indices, x.data.astype(np.int32), x.shape)  # weights <= _SCALE
+        state["t_tf"] = self.t_tf.astype(_narrow(self.t_tf), copy=False)
+        state["df"] = self.df.astype(_narrow(self.df), copy=False)  # kept narrow: a document frequency stays <= N
+        if self._x is None:
+            state["X"] = self._x_parts
+        else:
+            x = self._x
+            state["X"] = (x.indptr, x.indices, x.data.astype(np.int32), x.shape)  # weights <= _SCALE
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -633,14 +635,17 @@ class RelatedIndex:
         self.slugs = list(state["slugs"])
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
         n = len(self.slugs)
+        self.stamps = list(state["stamps"])
+        if len(self.stamps) != n or not all(x is None or isinstance(x, str) for x in self.stamps):
+            raise ValueError("inconsistent stamps")
         for name in _ARRAYS:
             setattr(self, name, state[name])
         self.n_sorted, self.extra = int(state["n_sorted"]), dict(state["extra"])
-        self.t_tf = np.asarray(self.t_tf).astype(np.int32)
-        indptr, indices, data, shape = state["X"]
-        self.X = sp.csr_matrix((data.astype(np.int64), indices, indptr), shape=shape)
+        indptr, indices, data, shape = state["X"]  # made a matrix when first used (a text edit)
+        self._x, self._x_parts = None, (np.asarray(indptr), np.asarray(indices), np.asarray(data), tuple(shape))
         if (len(self.pos) != n or len(self.t_ptr) != n + 1 or not int(self.t_ptr[-1]) == len(self.t_cols) == len(self.t_tf)
-                or len(self.kth) != n or len(self.days) != n or self.X.shape[0] != n or len(self.col_keys) != len(self.df)):
+                or len(self.kth) != n or len(self.days) != n or shape[0] != n or len(indptr) != n + 1
+                or not int(indptr[-1]) == len(indices) == len(data) or len(self.col_keys) != len(self.df)):
             raise ValueError("inconsistent index")
         self.docs = _Docs.from_state(self.slugs, self.pos, state["docs"])
         self.cands = _Cands.from_state(self.slugs, self.pos, state["cands"])
@@ -676,6 +681,7 @@ class RelatedIndex:
         fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
         features = [fresh[i] if i in fresh else known[texts[i]] for i in range(len(stories))]
         del known, fresh
+        self.stamps: list[str | None] = [None] * len(stories)  # see update(): what each row's text key was made from
         self.docs = _Docs(self.slugs, self.pos)
         self.docs.replace({i: _doc(s, story_topics.get(s.slug, ()), f[2], text, _meta(s, story_topics.get(s.slug, ())))
                            for i, (s, f, text) in enumerate(zip(stories, features, texts))})
@@ -696,8 +702,7 @@ class RelatedIndex:
         del keys
         self.kth = np.full(len(stories), -np.inf)
         x_ptr, x_cols, x_vals = self._vectors(np.arange(len(stories)))
-        self.X = sp.csr_matrix((x_vals, x_cols, x_ptr), shape=(len(stories), max(len(self.df), 1)))
-        self._xt = None
+        self._set_x(x_ptr, x_cols, x_vals)
         self._side_arrays()
         self.cands = _Cands(self.slugs, self.pos)
         self._reset_results()
@@ -705,7 +710,25 @@ class RelatedIndex:
         self._compute_rows(self.slugs)
 
     @property
-    def XT(self) -> sp.csr_matrix:
+    def X(self):  # noqa: N802 -- the matrix of the notes: rows are stories' pruned vectors
+        """The pruned, quantised vectors (scipy CSR, int64 weights), made from the pickled parts
+        when first used (scipy is imported only then)."""
+        if self._x is None:
+            import scipy.sparse as sp
+
+            indptr, indices, data, shape = self._x_parts
+            self._x = sp.csr_matrix((data.astype(np.int64), indices, indptr), shape=shape)
+            self._x_parts = None
+        return self._x
+
+    def _set_x(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> None:
+        import scipy.sparse as sp
+
+        self._x = sp.csr_matrix((data, indices, indptr), shape=(len(self.slugs), max(len(self.df), 1)))
+        self._x_parts, self._xt = None, None
+
+    @property
+    def XT(self):  # noqa: N802
         if self._xt is None:
             self._xt = self.X.T.tocsr()
         return self._xt
@@ -886,23 +909,35 @@ class RelatedIndex:
 
     # ---- incremental update
 
-    def update(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]]) -> set[str]:
-        """Bring the index up to date with `stories`; returns the slugs whose rows were recomputed."""
+    def update(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]],
+               stamps: Mapping[str, str] | None = None) -> set[str]:
+        """Bring the index up to date with `stories`; returns the slugs whose rows were recomputed.
+
+        `stamps` (optional): slug -> a string that is the same in two calls (in any process) only
+        if the story's title, summary and body are the same, e.g. a hash of the file they are
+        parsed from alone; a story whose stamp did not change is not digested again."""
         stories = list(stories)
         new = {s.slug: s for s in stories}
         if getattr(self, "stale", True) or new.keys() != self.pos.keys():
             # N changed (every idf changes), or an index pickled by another digest: full
             self._full(stories, story_topics)
+            if stamps is not None:
+                self.stamps = [stamps.get(slug) for slug in self.slugs]
             return set(self.slugs)
-        changed, texts, docs, pos = {}, self._texts, self.docs, self.pos
+        changed, texts, docs, pos, kept_stamps = {}, self._texts, self.docs, self.pos, self.stamps
         for slug, story in new.items():
+            row = pos[slug]
             seen = texts.get(slug)  # this process's text objects: the same objects, the same texts
+            stamp = None if stamps is None else stamps.get(slug)
             if seen is not None and seen[0] is story.title and seen[1] is story.summary and seen[2] is story.body:
                 text = seen[3]
+            elif stamp is not None and stamp == kept_stamps[row]:
+                text = docs.text[row]
             else:
                 text = _text_key(story)
                 texts[slug] = (story.title, story.summary, story.body, text)
-            row, meta = pos[slug], _meta(story, story_topics.get(slug, ()))
+            kept_stamps[row] = stamp
+            meta = _meta(story, story_topics.get(slug, ()))
             if text != docs.text[row] or meta != docs.meta[row]:  # cheap: no tokenising
                 changed[row] = (story, text, meta)
         if not changed:
@@ -931,9 +966,12 @@ class RelatedIndex:
             self._dirty.add(self.slugs[row])
         new_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum([len(c) for c, _ in new_terms], out=new_ptr[1:])
+        new_tf = np.concatenate([t for _, t in new_terms]).astype(np.int32)
+        if len(new_tf) and int(new_tf.max()) > np.iinfo(self.t_tf.dtype).max:  # counts kept narrow since unpickled
+            self.t_tf = self.t_tf.astype(np.int32)
         self.t_ptr, (self.t_cols, self.t_tf) = self._replace_rows(
             self.t_ptr, [self.t_cols, self.t_tf], rows, new_ptr,
-            [np.concatenate([c for c, _ in new_terms]).astype(np.int32), np.concatenate([t for _, t in new_terms]).astype(np.int32)])
+            [np.concatenate([c for c, _ in new_terms]).astype(np.int32), new_tf])
         gone_cols, came_cols = np.concatenate(gone), np.concatenate(came)
         touched = np.unique(np.concatenate([gone_cols, came_cols]))
         old_df = self.df[touched].copy()
@@ -955,8 +993,7 @@ class RelatedIndex:
         x_ptr, x_cols, x_vals = self._vectors(affected_rows)
         ptr, (indices, data) = self._replace_rows(self.X.indptr, [self.X.indices, self.X.data], affected_rows,
                                                   x_ptr, [x_cols, x_vals])
-        self.X = sp.csr_matrix((data, indices, ptr), shape=(len(self.slugs), max(len(self.df), 1)))
-        self._xt = None
+        self._set_x(ptr, indices, data)
         if side:
             self._side_arrays()
         fresh = self._compute_rows(sorted(affected), full_rows=True)
@@ -995,7 +1032,7 @@ class RelatedIndex:
         n = len(self.slugs)
         self._doc_ver, self._cand_ver = [0] * n, [0] * n  # bumped when a row's doc / candidates are replaced
         self._dirty: set[str] = set()  # stories whose doc was replaced since the last result()
-        self._memo: dict[str, list] = {}  # slug -> [doc ver, cand ver, links, warnings, links still plain tuples]
+        self._memo: dict[str, list] = {}  # slug -> [doc ver, cand ver, links, warnings, links as plain tuples]
         self._edges: dict[str, tuple] = {}  # slug -> (doc ver, cand ver, group edges)
         self._groups_kept: dict[str, tuple[str, ...]] | None = None
         self._json: dict[str, tuple] = {}  # slug -> (memo entry, group, related.json entry)
@@ -1017,10 +1054,10 @@ class RelatedIndex:
         for row, slug in enumerate(self.slugs):
             kept = memo.get(slug)
             if (kept is None or kept[0] != dv[row] or kept[1] != cv[row]
-                    or (dirty and not dirty.isdisjoint([x[0] if kept[4] else x.slug for x in kept[2]]))):
-                kept = memo[slug] = [dv[row], cv[row], *self._links(slug, self.docs[slug], self.cands.row(row)), False]
-            elif kept[4]:  # as unpickled: made into links once
-                kept[2], kept[4] = tuple([RelatedLink(*x) for x in kept[2]]), False
+                    or (dirty and not dirty.isdisjoint(_listed(kept)))):
+                kept = memo[slug] = [dv[row], cv[row], *self._links(slug, self.docs[slug], self.cands.row(row)), None]
+            elif kept[2] is None:  # as unpickled: made into links once
+                kept[2] = tuple([RelatedLink(*x) for x in kept[4]])
             links[slug] = kept[2]
             if kept[3]:
                 warnings.extend(kept[3])
@@ -1063,9 +1100,11 @@ class RelatedIndex:
         edges = {}
         for row, slug in enumerate(self.slugs):
             kept = memo.get(slug)
-            deps = () if kept is None else [x[0] if kept[4] else x.slug for x in kept[2]]
-            if kept is not None and kept[0] == self._doc_ver[row] and kept[1] == self._cand_ver[row] and dirty.isdisjoint(deps):
-                links[row] = kept[2] if kept[4] else tuple([(x.slug, x.score, x.reasons, x.pinned) for x in kept[2]])
+            if (kept is not None and kept[0] == self._doc_ver[row] and kept[1] == self._cand_ver[row]
+                    and (not dirty or dirty.isdisjoint(_listed(kept)))):
+                if kept[4] is None:
+                    kept[4] = tuple([(x.slug, x.score, x.reasons, x.pinned) for x in kept[2]])
+                links[row] = kept[4]
                 if kept[3]:
                     warnings[row] = kept[3]
                 entry = self._json.get(slug)
@@ -1086,7 +1125,7 @@ class RelatedIndex:
             raise ValueError("inconsistent results")
         for row, slug in enumerate(self.slugs):
             if links[row] is not None:
-                entry = self._memo[slug] = [0, 0, links[row], warnings.get(row, ()), True]
+                entry = self._memo[slug] = [0, 0, None, warnings.get(row, ()), tuple(links[row])]
                 if json_[row] is not None and groups is not None:
                     self._json[slug] = (entry, groups.get(slug, ()), json_[row])
         if edges is not None and groups is not None:
@@ -1186,6 +1225,17 @@ def _incidence(ptr: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray
     at = at.astype(np.int64)
     np.bitwise_or.at(bits, (rows, at // 64), np.left_shift(np.uint64(1), (at % 64).astype(np.uint64)))
     return bits, sizes
+
+
+def _listed(kept: list) -> list[str]:
+    """The slugs a kept related list names (the docs it read), from its links or its plain tuples."""
+    return [x[0] for x in kept[4]] if kept[4] is not None else [x.slug for x in kept[2]]
+
+
+def _narrow(counts: np.ndarray) -> type:
+    """The smallest unsigned integer type that holds the (non-negative) `counts`."""
+    top = int(counts.max()) if len(counts) else 0
+    return np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.int32
 
 
 def _key(c: tuple[float, float, str]) -> tuple[float, str]:

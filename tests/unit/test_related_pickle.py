@@ -142,3 +142,38 @@ def test_a_members_new_outlet_ends_its_group(pickled):
     stories[1] = dataclasses.replace(stories[1], source="Phnom Penh Post")
     index.update(stories, {})
     assert dict(index.result().groups) == {}
+
+
+def test_stamps_spare_the_text_digest_and_changes_still_count(monkeypatch):
+    """With stamps (e.g. the file hashes of the build cache), the next process digests only the
+    stories whose stamp changed; dates, tags and the like are still compared; the result equals
+    a full computation."""
+    import dataclasses
+    import hashlib
+
+    import digest.related as related
+
+    def stamps_of(stories):
+        return {s.slug: hashlib.blake2b(repr((s.title, s.summary, s.body)).encode()).hexdigest() for s in stories}
+
+    rng = random.Random(8)
+    stories = [random_story(rng, i) for i in range(40)]
+    index = RelatedIndex(stories, {}, count=3)
+    index.update(stories, {}, stamps_of(stories))
+    index.result()
+    calls = []
+    real = related._text_key
+    monkeypatch.setattr(related, "_text_key", lambda story: calls.append(story.slug) or real(story))
+    for step in range(6):
+        index = roundtrip(index)
+        k = rng.randrange(len(stories))
+        stories[k] = edit(rng, stories[k])
+        if step % 2:
+            stories[k + 1 if k + 1 < len(stories) else 0] = dataclasses.replace(
+                stories[k - 1], slug=stories[k + 1 if k + 1 < len(stories) else 0].slug)  # new texts, same slug
+        stamps = stamps_of(stories)
+        before = dict(zip(index.slugs, index.stamps))
+        calls.clear()
+        index.update(stories, {}, stamps)
+        assert sorted(calls) == sorted(slug for slug in stamps if stamps[slug] != before[slug])
+        assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
