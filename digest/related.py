@@ -33,7 +33,11 @@ other story merges in its new scores against them. Its result equals a full `com
 (tests/unit/test_related.py proves it on random edits, mutation-checked). Adding or removing a
 story changes N, hence every idf: that is a full computation, which reads again only the stories
 whose text changed. Term keys are stable 64-bit hashes (not Python's salted str hashes), so the
-index pickled in the build cache is updated by the next `digest build` too.
+index pickled in the build cache is updated by the next `digest build` too. The pickle holds
+arrays and flat lists only (docs and candidates as columns, decoded per story when read; the last
+result as plain tuples), and the next process checks each story against a digest of its texts
+(or a caller's stamp) and a string of everything else: after one edit it re-reads, relinks and
+re-encodes only what the edit changed.
 
 Cost: reading the texts (tokenising) is most of it. With `workers` > 1 on a large site, this
 process reads a share of the texts while forked workers read the rest, and the similarity rows
@@ -588,7 +592,9 @@ class RelatedIndex:
     State: the stories' terms as a CSR table (`t_ptr`, `t_cols`, `t_tf`; a row per story in
     slug order), each column's key (`col_keys`: sorted, then the keys first seen in updates)
     and document frequency (`df`), the pruned vectors (`X`, sparse, quantised), each story's
-    TOP_TERMS-th weight (`kth`) and best candidates (`cands`).
+    TOP_TERMS-th weight (`kth`), the docs (`docs`: columns, see `_Docs`) and best candidates
+    (`cands`: CSR columns, see `_Cands`). What result() made is kept per story with the versions of
+    the doc and candidates it was made from (`_doc_ver`, `_cand_ver`), and pickled while valid.
     """
 
     def __init__(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5,
