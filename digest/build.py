@@ -100,7 +100,8 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache, options.parallel)
     with stages.stage("related stories"):
         links, groups, related_state, related_files = _relate(
-            config, stories, story_topics, cache.related_state, workers() if options.parallel else 1)
+            config, stories, story_topics, cache.related_state, workers() if options.parallel else 1,
+            {s.slug: records[s.path].stamp for s in stories})
     with stages.stage("views"):
         same_config = cache.views is not None and cache.config == config
         views = build_views(config, stories, site.topics, site.pages, story_topics, links, groups, status,
@@ -297,15 +298,17 @@ def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: Bu
 
 
 def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tuple[str, ...]],
-            previous: object, processes: int) -> tuple[dict, dict, object, dict[str, bytes]]:
-    """(links, groups, index to keep, {"related.json": bytes}); the kept index makes an edit cheap."""
+            previous: object, processes: int, stamps: dict[str, str]) -> tuple[dict, dict, object, dict[str, bytes]]:
+    """(links, groups, index to keep, {"related.json": bytes}); the kept index makes an edit cheap.
+    `stamps`: each story's file hash (its title, summary and body are parsed from those bytes alone),
+    so the index skips re-reading a story whose file did not change."""
     if not (config.related_enabled and config.related_count > 0):
         return {}, {}, None, {}
     from digest import related as related_mod
 
     if isinstance(previous, related_mod.RelatedIndex) and previous.count == config.related_count:
         index = previous
-        index.update(stories, story_topics)
+        index.update(stories, story_topics, stamps)
     else:
         index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes)
     relations = index.result()

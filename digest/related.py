@@ -39,6 +39,9 @@ result as plain tuples), and the next process checks each story against a digest
 (or a caller's stamp) and a string of everything else: after one edit it re-reads, relinks and
 re-encodes only what the edit changed.
 
+Modules: the text features (terms and names) are in `related_terms`; what the index keeps per
+story (docs and candidates, as columns) is in `related_store`.
+
 Cost: reading the texts (tokenising) is most of it. With `workers` > 1 on a large site, this
 process reads a share of the texts while forked workers read the rest, and the similarity rows
 are shared the same way (only from a single-threaded process). Figures: bench/RELATED.md.
@@ -46,28 +49,21 @@ are shared the same way (only from a single-threaded process). Figures: bench/RE
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
-import unicodedata
-from collections import Counter, abc
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
-from itertools import repeat
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from digest.forkmap import can_fork, fork_pool
 from digest.model import Story
+from digest.related_store import (NO_DAY, CandidateColumns, Candidates, Doc, DocColumns, make_doc, replace_rows,
+                                  story_meta, text_key)
+from digest.related_terms import KEYS_VERSION, story_names, story_term_keys
 
-TITLE_WEIGHT = 3  # integers: a title word counts as TITLE_WEIGHT body words
-SUMMARY_WEIGHT = 1
-BODY_CHARS = 3000
-NAME_CHARS = 1500  # names (for the "shares: ..." reasons) come from the title, summary and body start
 TOP_TERMS = 160
 TOPIC_WEIGHT = 0.08
 TAG_WEIGHT = 0.08
@@ -82,26 +78,10 @@ CANDIDATES = 30  # best candidates kept per story (more when `count` asks for mo
 PARALLEL_MIN = 2000  # fewer stories than this are read in one process
 BLOCK = 256  # rows of the similarity matrix computed at once
 _SCALE = 2**20  # weight quantum: integer sums are exact
-KEYS_VERSION = 5  # how term keys are made: an index pickled with other keys is rebuilt
 STATE_FORMAT = 1  # the shape of the pickled index: an index pickled in another shape is rebuilt
 _ARRAYS = ("t_ptr", "t_cols", "t_tf", "col_keys", "df", "kth", "days", "dated", "topic_bits", "topic_n", "tag_bits",
            "tag_n")  # pickled as they are
 
-_STOP = frozenset(
-    """a about above after again against all also am an and any are aren as at be because been before
-    being below between both but by can cannot could couldn did didn do does doesn doing don down during
-    each even ever every few for from further get got had hadn has hasn have haven having he her here hers
-    herself him himself his how however i if in into is isn it its itself just let ll me more most much
-    must mustn my myself no nor not now of off on once one only or other ought our ours ourselves out over
-    own per re s said same say says shall shan she should shouldn since so some still such t than that the
-    their theirs them themselves then there these they this those though through thus to too under until
-    up upon us ve very via was wasn we were weren what when where whether which while who whom whose why
-    will with within without won would wouldn yet you your yours yourself yourselves also mr ms mrs""".split()
-)
-_TOKEN = re.compile(r"\w\w+")
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-_NAME = re.compile(r"[A-Z](?:(?:[\w'’.-]*\w)?(?:\s+(?:of\s+the\s+|of\s+|de\s+|for\s+)?[A-Z](?:[\w'’.-]*\w)?)+|[A-Z]+[a-z]?s?\b)")
-_NAME_LEADS = frozenset("The A An In On At But And For Of To This That These Those It He She We They As By If When While After Before Since Mr Ms Mrs Dr".split())
 
 
 # --------------------------------------------------------------------------- the result
@@ -161,158 +141,6 @@ def related_json(related: Related) -> dict[str, list[str]]:
     return out
 
 
-# --------------------------------------------------------------------------- text features
-
-
-def _fold(text: str) -> str:
-    if text.isascii():
-        return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in _TOKEN.findall(_fold(text)) if w not in _STOP]
-
-
-def story_terms(story: Story) -> Counter[str]:
-    """Weighted raw term counts (unigrams and bigrams) of a story's title, summary and body start."""
-    counts: Counter[str] = Counter()
-    for text, weight in ((story.title, TITLE_WEIGHT), (story.summary or "", SUMMARY_WEIGHT), (story.body[:BODY_CHARS], 1)):
-        words = _words(text)
-        counts.update(words * weight)  # Counter.update counts in C
-        counts.update(list(map(" ".join, zip(words, words[1:]))) * weight)
-    return counts
-
-
-def story_names(story: Story) -> frozenset[str]:
-    """Capitalised multiword names and acronyms (e.g. "South China Sea", "ASEAN") of a story's start."""
-    text = "\n".join((story.title, story.summary or "", story.body[:NAME_CHARS]))
-    names = set()
-    for match in _NAME.finditer(text):
-        if match.start() and text[match.start() - 1].isalnum():
-            continue
-        words = match.group(0).split()
-        while words and words[0] in _NAME_LEADS:
-            words = words[1:]
-        if len(words) >= 2 or (len(words) == 1 and words[0].isupper() and len(words[0]) >= 2):
-            names.add(" ".join(words).replace("’", "'"))
-    return frozenset(names)
-
-
-# Term keys: a deterministic 64-bit hash of each word (blake2b), and a mix of the two word keys for
-# a bigram, so that an index pickled by one process can be updated by another. A text is cut into
-# chunks at ASCII non-word characters in one C pass (bytes.translate + split, which also lowercases
-# ASCII); each distinct chunk is read once per process (_CHUNKS memo): an ASCII chunk is one word,
-# a chunk with other characters is folded and tokenised like `_words` (it may hold 0, 1 or more
-# words). The result equals hashing the words of `_words` (tests/unit/test_related.py checks it).
-_STOP_KEY, _UNKNOWN, _SEVERAL, _BREAK = 0, 1, 2, 3  # chunk memo values that are not word keys
-_WORD_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789_"
-_TABLE = bytes(c + 32 if 65 <= c <= 90 else c if c in _WORD_BYTES or c >= 128 else 32 for c in range(256))
-_CHUNKS: dict[bytes, int] = ({w.encode(): _STOP_KEY for w in _STOP} | {bytes([c]): _STOP_KEY for c in _WORD_BYTES}
-                             | {b"\xff": _BREAK})  # 0xff never occurs in UTF-8: it marks where a section ends
-_CHUNK_PARTS: dict[bytes, np.ndarray] = {}  # chunks of several words: their keys
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_S31 = np.uint64(31)
-
-
-def word_key(word: str) -> int:
-    """The stable 64-bit key (signed; never 0..3) of one folded word: the same in every process."""
-    key = int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little", signed=True)
-    return key if not 0 <= key <= _BREAK else _BREAK + 1
-
-
-def _learn(chunk: bytes) -> None:
-    if chunk.isascii():
-        _CHUNKS[chunk] = word_key(chunk.decode("ascii"))
-        return
-    keys = [word_key(w) for w in _words(chunk.decode("utf-8", "surrogatepass"))]
-    if len(keys) == 1:
-        _CHUNKS[chunk] = keys[0]
-    elif not keys:
-        _CHUNKS[chunk] = _STOP_KEY
-    else:
-        _CHUNKS[chunk] = _SEVERAL
-        _CHUNK_PARTS[chunk] = np.array(keys, dtype=np.int64)
-
-
-def _word_keys(texts: Sequence[str]) -> np.ndarray:
-    """Keys of the words of `texts` (as `_words` reads them), in order, a _BREAK after each text."""
-    raw = b" \xff ".join(text.encode("utf-8", "surrogatepass") for text in texts) + b" \xff"
-    chunks = raw.translate(_TABLE).split()
-    keys = np.fromiter(map(_CHUNKS.get, chunks, repeat(_UNKNOWN)), dtype=np.int64, count=len(chunks))
-    if (keys == _UNKNOWN).any():
-        for i in np.flatnonzero(keys == _UNKNOWN).tolist():
-            if chunks[i] not in _CHUNKS:
-                _learn(chunks[i])
-            keys[i] = _CHUNKS[chunks[i]]
-    keys = keys[keys != _STOP_KEY]
-    if (keys == _SEVERAL).any():
-        keys = np.concatenate([_CHUNK_PARTS[c] if k == _SEVERAL else np.array([k], dtype=np.int64)
-                               for c, k in zip([c for c in chunks if _CHUNKS[c] != _STOP_KEY], keys.tolist())])
-    return keys
-
-
-def bigram_keys(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Stable keys of the bigrams (first[i], second[i]) of word keys (order-sensitive; word keys are
-    uniform 64-bit hashes, so a multiply-add keeps bigram keys uniform and apart from word keys)."""
-    h = first.view(np.uint64) * _M1 + second.view(np.uint64)
-    h ^= h >> _S31
-    return h.view(np.int64)
-
-
-def story_term_keys(story: Story) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted term keys, weighted counts) of `story_terms(story)`, computed without term strings."""
-    keys = _word_keys((story.title, story.summary or "", story.body[:BODY_CHARS]))
-    brk = keys == _BREAK
-    ends = np.flatnonzero(brk).tolist()  # three: after the title, the summary, the body
-    inner = ~(brk[:-1] | brk[1:])  # no bigram across sections
-    words, pairs = keys[~brk], bigram_keys(keys[:-1][inner], keys[1:][inner])
-    terms, lo, at = [words, pairs], 0, 0
-    for i, (end, weight) in enumerate(zip(ends, (TITLE_WEIGHT, SUMMARY_WEIGHT, 1))):
-        size = end - lo  # words of the section; its pairs are pairs[at:at + size - 1]
-        if weight > 1 and size:
-            terms += [words[lo - i:end - i], pairs[at:at + size - 1]] * (weight - 1)
-        lo, at = end + 1, at + max(0, size - 1)
-    terms = np.sort(np.concatenate(terms))
-    edge = np.empty(len(terms) + 1, dtype=bool)
-    edge[0] = edge[-1] = True
-    np.not_equal(terms[1:], terms[:-1], out=edge[1:-1])
-    starts = np.flatnonzero(edge)
-    return terms[starts[:-1]], starts[1:] - starts[:-1]
-
-
-def _day(date: datetime | None) -> int | None:
-    return None if date is None else date.date().toordinal()
-
-
-class _Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full computation
-    slug: str
-    text: bytes  # _text_key(story): stands for the texts the terms and names are read from
-    meta: str  # _meta(story, topics): everything else the story contributes; equal text and meta, equal doc
-    names: frozenset[str]
-    day: int | None
-    source: str | None
-    topics: frozenset[str]
-    tags: frozenset[str]
-    pins: tuple[str, ...]
-    unrelated: frozenset[str]
-
-
-def _text_key(story: Story) -> bytes:
-    """A digest of the texts terms and names are read from (the index keeps no copy of them);
-    0xFF bytes (never in UTF-8) keep the parts from running into each other."""
-    end = max(BODY_CHARS, NAME_CHARS)
-    return hashlib.blake2b(b"\xff".join((story.title.encode("utf-8", "surrogatepass"),
-                                         (story.summary or "").encode("utf-8", "surrogatepass"),
-                                         story.body[:end].encode("utf-8", "surrogatepass"))), digest_size=16).digest()
-
-
-def _meta(story: Story, topics: Sequence[str]) -> str:
-    """Everything but the texts that the story contributes, as one comparable string."""
-    return repr((_day(story.date), story.source, tuple(topics), tuple(story.tags), tuple(story.related),
-                 tuple(story.unrelated)))
-
-
 def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
     """(term keys, weighted counts, names) of one story: the costly part, done once per story."""
     keys, tf = story_term_keys(story)
@@ -362,12 +190,6 @@ def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarr
     return _split_work(len(stories), workers, stories, _features_span)
 
 
-def _doc(story: Story, topics: Sequence[str], names: frozenset[str], text: bytes, meta: str) -> _Doc:
-    return _Doc(story.slug, text, meta, names, _day(story.date),
-                story.source.casefold().strip() if story.source else None, frozenset(topics),
-                frozenset(t.casefold() for t in story.tags), tuple(story.related), frozenset(story.unrelated))
-
-
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The positions start..start+length-1 of every span, concatenated."""
     ends = np.cumsum(lengths)
@@ -397,185 +219,6 @@ def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the index
 
 
-@dataclass
-class _Candidates:
-    """A story's best candidates, best first: (score, cosine, slug); `truncated`: more existed."""
-
-    items: list[tuple[float, float, str]] = field(default_factory=list)
-    truncated: bool = False
-
-
-_NO_DAY = -10**9  # the day column's value for an undated story
-_LABELS = ("names", "topics", "tags", "pins", "unrelated")  # the docs' string-set fields
-
-
-class _Docs(abc.Mapping):
-    """The stories' docs by slug, kept as columns (cheap to pickle: a string table, arrays of ids)
-    and decoded into `_Doc`s only when read; a decoded doc is kept, so reading it again gives the
-    same object."""
-
-    def __init__(self, slugs: list[str], pos: dict[str, int]) -> None:
-        self.slugs, self.pos = slugs, pos
-        self.strings: list[str] = []
-        self.text: list[bytes] = [b""] * len(slugs)
-        self.meta: list[str] = [""] * len(slugs)
-        self.day = np.full(len(slugs), _NO_DAY, dtype=np.int64)
-        self.source = np.full(len(slugs), -1, dtype=np.int32)
-        self.sets = {f: (np.zeros(len(slugs) + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)) for f in _LABELS}
-        self._made: list[_Doc | None] = [None] * len(slugs)
-        self._ids: dict[str, int] | None = None
-
-    def __getitem__(self, slug: str) -> _Doc:
-        row = self.pos[slug]
-        doc = self._made[row]
-        if doc is None:
-            doc = self._made[row] = self._decode(row)
-        return doc
-
-    def __iter__(self):
-        return iter(self.slugs)
-
-    def __len__(self) -> int:
-        return len(self.slugs)
-
-    def labels(self, field_: str, row: int) -> list[str]:
-        ptr, ids = self.sets[field_]
-        return [self.strings[i] for i in ids[ptr[row]:ptr[row + 1]].tolist()]
-
-    def _decode(self, row: int) -> _Doc:
-        day, source = int(self.day[row]), int(self.source[row])
-        return _Doc(self.slugs[row], self.text[row], self.meta[row], frozenset(self.labels("names", row)),
-                    None if day == _NO_DAY else day, None if source < 0 else self.strings[source],
-                    frozenset(self.labels("topics", row)), frozenset(self.labels("tags", row)),
-                    tuple(self.labels("pins", row)), frozenset(self.labels("unrelated", row)))
-
-    def _id(self, text: str) -> int:
-        if self._ids is None:
-            self._ids = {x: i for i, x in enumerate(self.strings)}
-        at = self._ids.get(text)
-        if at is None:
-            at = self._ids[text] = len(self.strings)
-            self.strings.append(text)
-        return at
-
-    def replace(self, docs: Mapping[int, _Doc]) -> None:
-        """Put `docs` (row -> doc) in their rows: encoded at once, and kept decoded."""
-        rows = np.array(sorted(docs), dtype=np.int64)
-        new = [docs[r] for r in rows.tolist()]
-        for row, doc in zip(rows.tolist(), new):
-            self.text[row], self.meta[row], self._made[row] = doc.text, doc.meta, doc
-            self.day[row] = _NO_DAY if doc.day is None else doc.day
-            self.source[row] = -1 if doc.source is None else self._id(doc.source)
-        for f in _LABELS:
-            values = [getattr(doc, f) for doc in new]
-            new_ptr = np.zeros(len(new) + 1, dtype=np.int64)
-            np.cumsum([len(v) for v in values], out=new_ptr[1:])
-            ids = np.array([self._id(x) for v in values for x in v], dtype=np.int32)
-            ptr, old = self.sets[f]
-            if len(rows) == len(self.slugs):
-                self.sets[f] = (new_ptr, ids)
-            else:
-                ptr, (ids,) = RelatedIndex._replace_rows(ptr, [old], rows, new_ptr, [ids])
-                self.sets[f] = (ptr, ids)
-
-    def state(self) -> dict:
-        return {"strings": self.strings, "text": self.text, "meta": self.meta, "day": self.day,
-                "source": self.source, "sets": self.sets}
-
-    @classmethod
-    def from_state(cls, slugs: list[str], pos: dict[str, int], state: dict) -> _Docs:
-        docs = cls(slugs, pos)
-        n = len(slugs)
-        docs.strings, docs.text, docs.meta = list(state["strings"]), list(state["text"]), list(state["meta"])
-        docs.day, docs.source = np.asarray(state["day"], dtype=np.int64), np.asarray(state["source"], dtype=np.int32)
-        docs.sets = {f: (np.asarray(state["sets"][f][0], dtype=np.int64), np.asarray(state["sets"][f][1], dtype=np.int32))
-                     for f in _LABELS}
-        ok = len(docs.text) == len(docs.meta) == len(docs.day) == len(docs.source) == n
-        ok = ok and all(isinstance(t, bytes) for t in docs.text) and int(docs.source.max(initial=-1)) < len(docs.strings)
-        for ptr, ids in docs.sets.values():
-            ok = ok and len(ptr) == n + 1 and int(ptr[0]) == 0 and int(ptr[-1]) == len(ids) and bool((np.diff(ptr) >= 0).all())
-            ok = ok and (not len(ids) or 0 <= int(ids.min()) and int(ids.max()) < len(docs.strings))
-        if not ok:
-            raise ValueError("inconsistent docs")
-        return docs
-
-
-class _Cands(abc.Mapping):
-    """Each story's best candidates by slug, kept as CSR columns (scores, cosines, row numbers, a
-    truncated flag per row: cheap to pickle, and searched vectorised) and decoded into
-    `_Candidates` only when read; a decoded list is kept, so reading it again gives the same object."""
-
-    def __init__(self, slugs: list[str], pos: dict[str, int]) -> None:
-        self.slugs, self.pos = slugs, pos
-        self.ptr = np.zeros(len(slugs) + 1, dtype=np.int64)
-        self.score, self.cos = np.zeros(0), np.zeros(0)
-        self.other = np.zeros(0, dtype=np.int32)
-        self.truncated = np.zeros(len(slugs), dtype=bool)
-        self._made: list[_Candidates | None] = [None] * len(slugs)
-
-    def __getitem__(self, slug: str) -> _Candidates:
-        return self.row(self.pos[slug])
-
-    def __iter__(self):
-        return iter(self.slugs)
-
-    def __len__(self) -> int:
-        return len(self.slugs)
-
-    def row(self, row: int) -> _Candidates:
-        made = self._made[row]
-        if made is None:
-            lo, hi = int(self.ptr[row]), int(self.ptr[row + 1])
-            slugs = self.slugs
-            made = self._made[row] = _Candidates(
-                list(zip(self.score[lo:hi].tolist(), self.cos[lo:hi].tolist(), [slugs[j] for j in self.other[lo:hi].tolist()])),
-                bool(self.truncated[row]))
-        return made
-
-    def replace(self, cands: Mapping[int, _Candidates]) -> None:
-        """Put `cands` (row -> candidates) in their rows: encoded at once, and kept decoded."""
-        rows = np.array(sorted(cands), dtype=np.int64)
-        new = [cands[r] for r in rows.tolist()]
-        new_ptr = np.zeros(len(new) + 1, dtype=np.int64)
-        np.cumsum([len(c.items) for c in new], out=new_ptr[1:])
-        items = [item for c in new for item in c.items]
-        pos = self.pos
-        arrays = [np.array([i[0] for i in items], dtype=np.float64), np.array([i[1] for i in items], dtype=np.float64),
-                  np.array([pos[i[2]] for i in items], dtype=np.int32)]
-        if len(rows) == len(self.slugs):
-            self.ptr, (self.score, self.cos, self.other) = new_ptr, arrays
-        else:
-            self.ptr, (self.score, self.cos, self.other) = RelatedIndex._replace_rows(
-                self.ptr, [self.score, self.cos, self.other], rows, new_ptr, arrays)
-        for row, cand in zip(rows.tolist(), new):
-            self.truncated[row], self._made[row] = cand.truncated, cand
-
-    def naming(self, rows: np.ndarray) -> np.ndarray:
-        """The rows (sorted) whose candidates include one of `rows`."""
-        if not len(rows):
-            return np.zeros(0, dtype=np.int64)
-        mask = np.zeros(len(self.slugs), dtype=bool)
-        mask[rows] = True
-        hits = np.flatnonzero(mask[self.other])
-        return np.unique(np.searchsorted(self.ptr, hits, side="right") - 1)
-
-    def state(self) -> tuple:
-        return (self.ptr, self.score, self.cos, self.other, self.truncated)
-
-    @classmethod
-    def from_state(cls, slugs: list[str], pos: dict[str, int], state: tuple) -> _Cands:
-        cands = cls(slugs, pos)
-        ptr, score, cos, other, truncated = state
-        cands.ptr, cands.score, cands.cos = np.asarray(ptr, dtype=np.int64), np.asarray(score, dtype=np.float64), np.asarray(cos, dtype=np.float64)
-        cands.other, cands.truncated = np.asarray(other, dtype=np.int32), np.asarray(truncated, dtype=bool)
-        n, m = len(slugs), len(cands.other)
-        if not (len(cands.ptr) == n + 1 and len(cands.truncated) == n and int(cands.ptr[0]) == 0
-                and int(cands.ptr[-1]) == m == len(cands.score) == len(cands.cos) and bool((np.diff(cands.ptr) >= 0).all())
-                and (not m or (0 <= int(cands.other.min()) and int(cands.other.max()) < n))):
-            raise ValueError("inconsistent candidates")
-        return cands
-
-
 class RelatedIndex:
     """Everything needed to compute related stories, and to update them after an edit.
 
@@ -592,8 +235,8 @@ class RelatedIndex:
     State: the stories' terms as a CSR table (`t_ptr`, `t_cols`, `t_tf`; a row per story in
     slug order), each column's key (`col_keys`: sorted, then the keys first seen in updates)
     and document frequency (`df`), the pruned vectors (`X`, sparse, quantised), each story's
-    TOP_TERMS-th weight (`kth`), the docs (`docs`: columns, see `_Docs`) and best candidates
-    (`cands`: CSR columns, see `_Cands`). What result() made is kept per story with the versions of
+    TOP_TERMS-th weight (`kth`), the docs (`docs`: columns, see `DocColumns`) and best candidates
+    (`cands`: CSR columns, see `CandidateColumns`). What result() made is kept per story with the versions of
     the doc and candidates it was made from (`_doc_ver`, `_cand_ver`), and pickled while valid.
     """
 
@@ -653,8 +296,8 @@ class RelatedIndex:
                 or len(self.kth) != n or len(self.days) != n or shape[0] != n or len(indptr) != n + 1
                 or not int(indptr[-1]) == len(indices) == len(data) or len(self.col_keys) != len(self.df)):
             raise ValueError("inconsistent index")
-        self.docs = _Docs.from_state(self.slugs, self.pos, state["docs"])
-        self.cands = _Cands.from_state(self.slugs, self.pos, state["cands"])
+        self.docs = DocColumns.from_state(self.slugs, self.pos, state["docs"])
+        self.cands = CandidateColumns.from_state(self.slugs, self.pos, state["cands"])
         self._xt = None
         self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
         self._texts = {}
@@ -681,15 +324,15 @@ class RelatedIndex:
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
         self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
-        texts = [_text_key(s) for s in stories]
+        texts = [text_key(s) for s in stories]
         self._texts = {s.slug: (s.title, s.summary, s.body, text) for s, text in zip(stories, texts)}
         todo = [i for i, text in enumerate(texts) if text not in known]
         fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
         features = [fresh[i] if i in fresh else known[texts[i]] for i in range(len(stories))]
         del known, fresh
         self.stamps: list[str | None] = [None] * len(stories)  # see update(): what each row's text key was made from
-        self.docs = _Docs(self.slugs, self.pos)
-        self.docs.replace({i: _doc(s, story_topics.get(s.slug, ()), f[2], text, _meta(s, story_topics.get(s.slug, ())))
+        self.docs = DocColumns(self.slugs, self.pos)
+        self.docs.replace({i: make_doc(s, story_topics.get(s.slug, ()), f[2], text, story_meta(s, story_topics.get(s.slug, ())))
                            for i, (s, f, text) in enumerate(zip(stories, features, texts))})
         lengths = np.array([len(f[0]) for f in features], dtype=np.int64)
         keys = np.concatenate([f[0] for f in features] or [np.zeros(0, dtype=np.int64)]).view(np.uint64)
@@ -710,7 +353,7 @@ class RelatedIndex:
         x_ptr, x_cols, x_vals = self._vectors(np.arange(len(stories)))
         self._set_x(x_ptr, x_cols, x_vals)
         self._side_arrays()
-        self.cands = _Cands(self.slugs, self.pos)
+        self.cands = CandidateColumns(self.slugs, self.pos)
         self._reset_results()
         self.stale = False
         self._compute_rows(self.slugs)
@@ -808,27 +451,9 @@ class RelatedIndex:
     def _side_arrays(self) -> None:
         """Dates and topic/tag incidence of the stories, by row (from the docs' columns)."""
         self.days = self.docs.day.copy()
-        self.dated = self.days != _NO_DAY
+        self.dated = self.days != NO_DAY
         self.topic_bits, self.topic_n = _incidence(*self.docs.sets["topics"])
         self.tag_bits, self.tag_n = _incidence(*self.docs.sets["tags"])
-
-    @staticmethod
-    def _replace_rows(indptr: np.ndarray, arrays: list[np.ndarray], rows: np.ndarray,
-                      new_ptr: np.ndarray, new_arrays: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """CSR rows `rows` (sorted) replaced by the rows of (new_ptr, new_arrays): slices copied."""
-        lengths = np.diff(indptr)
-        lengths[rows] = np.diff(new_ptr)
-        out_ptr = np.zeros(len(indptr), dtype=np.int64)
-        np.cumsum(lengths, out=out_ptr[1:])
-        cuts = indptr[rows].tolist(), indptr[rows + 1].tolist(), new_ptr.tolist()
-        out = []
-        for old, new in zip(arrays, new_arrays):
-            pieces, at = [], 0
-            for k, (lo, hi) in enumerate(zip(cuts[0], cuts[1])):
-                pieces += [old[at:lo], new[cuts[2][k]:cuts[2][k + 1]]]
-                at = hi
-            out.append(np.concatenate(pieces + [old[at:]]).astype(old.dtype, copy=False))
-        return out_ptr, out
 
     # ---- scoring
 
@@ -858,13 +483,13 @@ class RelatedIndex:
             rows = _rows_span((self, order, full_rows), 0, len(order), few)
         out, new = {}, {}
         for row, items, truncated in rows:
-            new[row] = _Candidates(items[:self.keep], truncated=truncated)
+            new[row] = Candidates(items[:self.keep], truncated=truncated)
             if full_rows:
                 out[self.slugs[row]] = items
         self._set_cands(new)
         return out
 
-    def _set_cands(self, new: dict[int, _Candidates]) -> None:
+    def _set_cands(self, new: dict[int, Candidates]) -> None:
         """Store new candidate lists (row -> candidates); a list equal to the kept one is not
         replaced (what result() made from it stays valid)."""
         if len(new) < len(self.slugs):
@@ -940,10 +565,10 @@ class RelatedIndex:
             elif stamp is not None and stamp == kept_stamps[row]:
                 text = docs.text[row]
             else:
-                text = _text_key(story)
+                text = text_key(story)
                 texts[slug] = (story.title, story.summary, story.body, text)
             kept_stamps[row] = stamp
-            meta = _meta(story, story_topics.get(slug, ()))
+            meta = story_meta(story, story_topics.get(slug, ()))
             if text != docs.text[row] or meta != docs.meta[row]:  # cheap: no tokenising
                 changed[row] = (story, text, meta)
         if not changed:
@@ -959,7 +584,7 @@ class RelatedIndex:
                 keys, tf, names = self.col_keys[self.t_cols[lo:hi]].view(np.int64), self.t_tf[lo:hi], old_doc.names
             else:
                 keys, tf, names = _features(story)
-            new_docs[row] = doc = _doc(story, story_topics.get(slug, ()), names, text, meta)
+            new_docs[row] = doc = make_doc(story, story_topics.get(slug, ()), names, text, meta)
             side |= (doc.day, doc.topics, doc.tags) != (old_doc.day, old_doc.topics, old_doc.tags)
             cols = self._columns(keys)
             old_cols = self.t_cols[self.t_ptr[row]:self.t_ptr[row + 1]]
@@ -975,7 +600,7 @@ class RelatedIndex:
         new_tf = np.concatenate([t for _, t in new_terms]).astype(np.int32)
         if len(new_tf) and int(new_tf.max()) > np.iinfo(self.t_tf.dtype).max:  # counts kept narrow since unpickled
             self.t_tf = self.t_tf.astype(np.int32)
-        self.t_ptr, (self.t_cols, self.t_tf) = self._replace_rows(
+        self.t_ptr, (self.t_cols, self.t_tf) = replace_rows(
             self.t_ptr, [self.t_cols, self.t_tf], rows, new_ptr,
             [np.concatenate([c for c, _ in new_terms]).astype(np.int32), new_tf])
         gone_cols, came_cols = np.concatenate(gone), np.concatenate(came)
@@ -997,7 +622,7 @@ class RelatedIndex:
         affected_rows = np.union1d(rows, holder[moved])
         affected = {self.slugs[r] for r in affected_rows.tolist()}
         x_ptr, x_cols, x_vals = self._vectors(affected_rows)
-        ptr, (indices, data) = self._replace_rows(self.X.indptr, [self.X.indices, self.X.data], affected_rows,
+        ptr, (indices, data) = replace_rows(self.X.indptr, [self.X.indices, self.X.data], affected_rows,
                                                   x_ptr, [x_cols, x_vals])
         self._set_x(ptr, indices, data)
         if side:
@@ -1025,7 +650,7 @@ class RelatedIndex:
                 merged = sorted(kept + [c for c in arrived if _key(c) < floor], key=_key)
             else:
                 merged = sorted(kept + arrived, key=_key)
-            merged_rows[row] = _Candidates(merged[:self.keep], truncated=cand.truncated or len(merged) > self.keep)
+            merged_rows[row] = Candidates(merged[:self.keep], truncated=cand.truncated or len(merged) > self.keep)
         self._set_cands(merged_rows)
         if recompute:
             self._compute_rows(recompute)
@@ -1139,7 +764,7 @@ class RelatedIndex:
             self._edges = {slug: (0, 0, frozenset(edges[row]) if row in edges else empty) for row, slug in enumerate(self.slugs)}
             self._groups_kept = dict(groups)
 
-    def _links(self, slug: str, doc: _Doc, cand: _Candidates) -> tuple[tuple[RelatedLink, ...], tuple[str, ...]]:
+    def _links(self, slug: str, doc: Doc, cand: Candidates) -> tuple[tuple[RelatedLink, ...], tuple[str, ...]]:
         """(the story's related list, warnings); it reads the docs of the stories it lists."""
         by_slug = {c[2]: c for c in cand.items}
         chosen: list[RelatedLink] = []
@@ -1163,12 +788,12 @@ class RelatedIndex:
             chosen.append(RelatedLink(other, score, self._reasons(doc, self.docs[other])))
         return tuple(chosen), tuple(warnings)
 
-    def _reasons(self, a: _Doc, b: _Doc) -> tuple[str, ...]:
+    def _reasons(self, a: Doc, b: Doc) -> tuple[str, ...]:
         names = sorted(a.names & b.names, key=lambda n: (-n.count(" "), n))  # names are " "-joined words
         tags = sorted(a.tags & b.tags)
         return tuple(tags[:2] + names[: max(0, 4 - len(tags[:2]))])
 
-    def _group_edges(self, slug: str, a: _Doc, cand: _Candidates) -> frozenset[str]:
+    def _group_edges(self, slug: str, a: Doc, cand: Candidates) -> frozenset[str]:
         """The stories `slug` reports as the same story (same event, other outlet, close in time)."""
         out = []
         for _, cos, other in cand.items:
@@ -1205,7 +830,7 @@ class RelatedIndex:
             if len(group) < 2:
                 continue
             day = self.docs.day
-            ordered = sorted(group, key=lambda s: (day[self.pos[s]] == _NO_DAY, int(day[self.pos[s]]), s))
+            ordered = sorted(group, key=lambda s: (day[self.pos[s]] == NO_DAY, int(day[self.pos[s]]), s))
             for slug in group:
                 groups[slug] = tuple(s for s in ordered if s != slug)
         return groups

@@ -222,7 +222,7 @@ def hashed_story_terms(story_: Story) -> dict[int, int]:
     """The reference: `story_terms` (strings), each term turned into its stable key."""
     import numpy as np
 
-    from digest.related import bigram_keys, story_terms, word_key
+    from digest.related_terms import bigram_keys, story_terms, word_key
 
     out: dict[int, int] = {}
     for term, n in story_terms(story_).items():
@@ -235,7 +235,7 @@ def hashed_story_terms(story_: Story) -> dict[int, int]:
 
 @pytest.mark.parametrize("title_weight, summary_weight", [(3, 1), (2, 2)])
 def test_term_keys_equal_the_hashed_terms_of_story_terms(title_weight, summary_weight, monkeypatch):
-    import digest.related as related
+    import digest.related_terms as related
 
     monkeypatch.setattr(related, "TITLE_WEIGHT", title_weight)
     monkeypatch.setattr(related, "SUMMARY_WEIGHT", summary_weight)
@@ -251,7 +251,7 @@ def test_term_keys_do_not_depend_on_the_process():
     import subprocess
     import sys
 
-    code = ("from digest.related import word_key, story_term_keys; from digest.model import Story; "
+    code = ("from digest.related_terms import word_key, story_term_keys; from digest.model import Story; "
             "print(word_key('asean'), story_term_keys(Story(slug='a', title='Japan aid', path='a.md', "
             "body='Loans to Cambodia’s ports.'))[0].tolist())")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -162,8 +162,8 @@ def test_stamps_spare_the_text_digest_and_changes_still_count(monkeypatch):
     index.update(stories, {}, stamps_of(stories))
     index.result()
     calls = []
-    real = related._text_key
-    monkeypatch.setattr(related, "_text_key", lambda story: calls.append(story.slug) or real(story))
+    real = related.text_key
+    monkeypatch.setattr(related, "text_key", lambda story: calls.append(story.slug) or real(story))
     for step in range(6):
         index = roundtrip(index)
         k = rng.randrange(len(stories))
