@@ -232,12 +232,13 @@ def _fingerprints(salt: str, names: list[str], specs: list, stamps: dict[str, st
     fingerprints: dict[str, str] = {}
     contexts: dict[str, tuple] = {}
     kept = cache.contexts if cache.salt == salt else {}
+    shared: dict[int, str] = {}  # what several pages' contexts hold, fingerprinted once (specs keep it alive)
     for name, spec in zip(names, specs):
         old = kept.get(name)
         if old is not None and old[0] == spec.context:
             fingerprint = old[1]
         else:
-            fingerprint = page_fingerprint(salt, spec.context, stamps)
+            fingerprint = page_fingerprint(salt, spec.context, stamps, shared)
         fingerprints[name] = fingerprint
         if keep:
             contexts[name] = (spec.context, fingerprint)

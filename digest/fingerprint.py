@@ -22,14 +22,19 @@ def story_stamp(file_stamp: str, view: StoryView) -> str:
     return f"{view.slug}|{file_stamp}|{topics}|{','.join(view.status)}"
 
 
-def page_fingerprint(salt: str, context: Mapping[str, Any], stamps: Mapping[str, str]) -> str:
-    """A short hash of a page's context; `salt` covers config, templates and the package version."""
+def page_fingerprint(salt: str, context: Mapping[str, Any], stamps: Mapping[str, str],
+                     shared: dict[int, str] | None = None) -> str:
+    """A short hash of a page's context; `salt` covers config, templates and the package version.
+
+    `shared`: a memo for fingerprinting many pages in a row, while their contexts are alive: a
+    list or tuple that several contexts hold (a listing's topic counts, the index's per-topic
+    heads) is walked once (by id; the fingerprint is the same as without the memo)."""
     parts: list[str] = [salt]
-    _walk(context, parts, stamps)
+    _walk(context, parts, stamps, {} if shared is None else shared)
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
-def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
+def _walk(value: Any, out: list[str], stamps: Mapping[str, str], shared: dict[int, str]) -> None:
     kind = type(value)
     if kind is StoryView:
         out.append("S" + stamps[value.story.path])
@@ -40,8 +45,15 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
             item_kind = type(item)
             if item_kind is str or item_kind is int or item is None:  # pager numbers and links inline
                 out.append(repr(item))
+            elif item_kind is list or item_kind is tuple:  # perhaps held by many pages: walked once
+                known = shared.get(id(item))
+                if known is None:
+                    inner: list[str] = []
+                    _walk(item, inner, stamps, shared)
+                    known = shared[id(item)] = "\x1f".join(inner)  # the same string as walking it here
+                out.append(known)
             else:
-                _walk(item, out, stamps)
+                _walk(item, out, stamps, shared)
     elif kind is tuple or kind is list:
         out.append(f"[{len(value)}")
         for item in value:  # the common leaves inline: this runs for every entry of every listing
@@ -53,7 +65,7 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
             elif item_kind is Topic:
                 out.append("T" + item.slug + "|" + stamps[item.path])
             else:
-                _walk(item, out, stamps)
+                _walk(item, out, stamps, shared)
         out.append("]")
     elif kind in _SCALARS:
         out.append(repr(value))
@@ -82,7 +94,7 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str]) -> None:
     elif isinstance(value, Mapping):
         for key in sorted(value):
             out.append(f"k:{key}")
-            _walk(value[key], out, stamps)
+            _walk(value[key], out, stamps, shared)
     elif isinstance(value, datetime):
         out.append(value.isoformat())
     else:
