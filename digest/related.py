@@ -326,6 +326,7 @@ class RelatedIndex:
         self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
         texts = [text_key(s) for s in stories]
         self._texts = {s.slug: (s.title, s.summary, s.body, text) for s, text in zip(stories, texts)}
+        self._last = {s.slug: (s, story_topics.get(s.slug, ())) for s in stories}  # what the docs now hold
         todo = [i for i, text in enumerate(texts) if text not in known]
         fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
         features = [fresh[i] if i in fresh else known[texts[i]] for i in range(len(stories))]
@@ -556,10 +557,17 @@ class RelatedIndex:
                 self.stamps = [stamps.get(slug) for slug in self.slugs]
             return set(self.slugs)
         changed, texts, docs, pos, kept_stamps = {}, self._texts, self.docs, self.pos, self.stamps
+        last = self.__dict__.setdefault("_last", {})  # this process's last update: slug -> (story, topics)
         for slug, story in new.items():
             row = pos[slug]
-            seen = texts.get(slug)  # this process's text objects: the same objects, the same texts
             stamp = None if stamps is None else stamps.get(slug)
+            topics = story_topics.get(slug, ())
+            before = last.get(slug)
+            if before is not None and before[0] is story and before[1] is topics:
+                kept_stamps[row] = stamp
+                continue  # the very objects of the last update (serve, which keeps parsed stories)
+            last[slug] = (story, topics)
+            seen = texts.get(slug)  # this process's text objects: the same objects, the same texts
             if seen is not None and seen[0] is story.title and seen[1] is story.summary and seen[2] is story.body:
                 text = seen[3]
             elif stamp is not None and stamp == kept_stamps[row]:
@@ -568,7 +576,7 @@ class RelatedIndex:
                 text = text_key(story)
                 texts[slug] = (story.title, story.summary, story.body, text)
             kept_stamps[row] = stamp
-            meta = story_meta(story, story_topics.get(slug, ()))
+            meta = story_meta(story, topics)
             if text != docs.text[row] or meta != docs.meta[row]:  # cheap: no tokenising
                 changed[row] = (story, text, meta)
         if not changed:

@@ -326,3 +326,22 @@ def test_related_json_bytes_equal_json_dumps(data):
     related = Related(MappingProxyType(links), MappingProxyType({}))
     expected = json.dumps(related_json(related), ensure_ascii=False, sort_keys=True, indent=1) + "\n"
     assert related_json_bytes(related) == expected.encode("utf-8")
+
+
+def test_a_story_seen_before_a_full_recomputation_is_read_again_after_it():
+    """serve passes the same story objects again and again, and update skips a story whose objects
+    it saw last time; a full recomputation (a story added) must reset that memory, or going back to
+    an earlier version of a story would go unnoticed."""
+    rng = random.Random(5)
+    stories = [random_story(rng, i) for i in range(30)]
+    index = RelatedIndex(stories, {}, count=3)
+    first = stories[4]
+    second = dataclasses.replace(first, title="An entirely different title", body="Unrelated words " * 20)
+    index.update(stories, {})
+    index.result()
+    grown = stories[:4] + [second] + stories[5:] + [random_story(rng, 30)]
+    index.update(grown, {})  # a new story: every idf changes, a full recomputation with `second`
+    index.result()
+    back = stories[:4] + [first] + stories[5:] + grown[-1:]
+    index.update(back, {})
+    assert snapshot(index) == snapshot(RelatedIndex(back, {}, count=3))
