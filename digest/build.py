@@ -284,18 +284,16 @@ def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: Bu
     the topics' rules are unchanged. Returns (rules key, slug -> topics, file stamp -> topics)."""
     rules_key = hashlib.blake2b(repr([(t.slug, records[t.path].stamp) for t in topics]).encode(),
                                 digest_size=16).hexdigest()
-    memo = dict(cache.topic_assignments) if cache.topic_rules_key == rules_key else {}
-    todo = [s for s in stories if records[s.path].stamp not in memo]
+    known = cache.topic_assignments if cache.topic_rules_key == rules_key else {}
+    stamps = [records[s.path].stamp for s in stories]
+    todo = [s for s, stamp in zip(stories, stamps) if stamp not in known]
     fresh = dict(fork_map(lambda chunk: list(topics_mod.assign_topics(chunk, topics).items()), todo,
-                          processes=None if parallel else 1))
-    assigned = {}
-    for story in stories:
-        stamp = records[story.path].stamp
-        if stamp not in memo:
-            memo[stamp] = fresh[story.slug]
-        assigned[story.slug] = memo[stamp]
-    kept = {records[s.path].stamp for s in stories}
-    return rules_key, assigned, {k: v for k, v in memo.items() if k in kept}
+                          processes=None if parallel else 1)) if todo else {}
+    assigned, memo = {}, {}  # memo: only the stamps of this build's stories
+    for story, stamp in zip(stories, stamps):
+        chosen = known[stamp] if stamp in known else memo.get(stamp) or fresh[story.slug]
+        memo[stamp] = assigned[story.slug] = chosen
+    return rules_key, assigned, memo
 
 
 def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tuple[str, ...]],
