@@ -64,6 +64,16 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str], shared: dict[in
                 out.append(repr(item))
             elif item_kind is Topic:
                 out.append("T" + item.slug + "|" + stamps[item.path])
+            elif item_kind is tuple and len(item) == 2 and type(item[0]) is StoryView and type(item[1]) is tuple:
+                # a listing entry (story, other outlets' versions): the tokens walking it would give
+                others = item[1]
+                out.append("[2")
+                out.append("S" + stamps[item[0].story.path])
+                out.append(f"[{len(others)}")
+                for other in others:
+                    out.append("S" + stamps[other.story.path] if type(other) is StoryView else _walked(other, stamps, shared))
+                out.append("]")
+                out.append("]")
             else:
                 _walk(item, out, stamps, shared)
         out.append("]")
@@ -99,6 +109,12 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str], shared: dict[in
         out.append(value.isoformat())
     else:
         raise TypeError(f"cannot fingerprint a {type(value).__name__} in a page context")
+
+
+def _walked(value: Any, stamps: Mapping[str, str], shared: dict[int, str]) -> str:
+    out: list[str] = []
+    _walk(value, out, stamps, shared)
+    return "\x1f".join(out)
 
 
 _SCALARS = {str, int, float, bool, type(None)}

@@ -27,3 +27,15 @@ def test_the_shared_memo_gives_each_page_the_fingerprint_it_has_alone() -> None:
     assert [page_fingerprint("salt", page, stamps, shared) for page in pages] == alone
     assert len(set(alone)) == len(alone)  # each page differs from the others in what it shows
     assert page_fingerprint("salt", pages[0], {**stamps, a.story.path: "edited"}) != alone[0]
+
+
+def test_listing_entries_are_fingerprinted_as_walking_them_would() -> None:
+    """Entries (story, other outlets' versions) take a fast path; the same entries as lists take
+    the general walk: both must give the same fingerprint, and a changed member must change it."""
+    a, b, c = _view("a"), _view("b"), _view("c")
+    stamps = {v.story.path: v.slug + "-stamp" for v in (a, b, c)}
+    as_tuples = {"entries": ((a, ()), (b, (c,)), (c, (a, b)))}
+    as_lists = {"entries": ([a, []], [b, [c]], [c, [a, b]])}
+    assert page_fingerprint("salt", as_tuples, stamps) == page_fingerprint("salt", as_lists, stamps)
+    moved = {"entries": ((a, ()), (b, ()), (c, (a, b)))}
+    assert page_fingerprint("salt", moved, stamps) != page_fingerprint("salt", as_tuples, stamps)
