@@ -309,7 +309,7 @@ def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tu
         index = previous
         index.update(stories, story_topics, stamps)
     else:
-        index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes)
+        index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes, stamps)
     relations = index.result()
     # relations.links: a story's entry is the same object as long as the engine kept it (build_views relies on that)
     return relations.links, dict(relations.groups), index, {"related.json": related_mod.related_json_bytes(relations)}

@@ -241,11 +241,14 @@ class RelatedIndex:
     """
 
     def __init__(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]], count: int = 5,
-                 workers: int = 1) -> None:
+                 workers: int = 1, stamps: Mapping[str, str] | None = None) -> None:
+        """The index of `stories`; `stamps` as `update` takes them (kept for the next update)."""
         self.count = count
         self.workers = workers
         self.keep = max(CANDIDATES, 3 * count)
         self._full(list(stories), story_topics)
+        if stamps is not None:
+            self.stamps = [stamps.get(slug) for slug in self.slugs]
 
     def __getstate__(self) -> dict:
         """Pickled compactly (the build cache): arrays and flat lists only (docs and candidates as

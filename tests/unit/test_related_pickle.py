@@ -177,3 +177,21 @@ def test_stamps_spare_the_text_digest_and_changes_still_count(monkeypatch):
         index.update(stories, {}, stamps)
         assert sorted(calls) == sorted(slug for slug in stamps if stamps[slug] != before[slug])
         assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+
+
+def test_stamps_given_to_a_new_index_spare_the_first_update(monkeypatch):
+    """A first build makes the index with the stamps at hand, so the next build's update (another
+    process) digests only the story that changed, not all of them once."""
+    import digest.related as related
+
+    rng = random.Random(9)
+    stories = [random_story(rng, i) for i in range(30)]
+    stamps = {s.slug: f"stamp-{s.slug}" for s in stories}
+    index = roundtrip(RelatedIndex(stories, {}, count=3, stamps=stamps))
+    calls = []
+    real = related.text_key
+    monkeypatch.setattr(related, "text_key", lambda story: calls.append(story.slug) or real(story))
+    stories[7] = edit(rng, stories[7])
+    index.update(stories, {}, {**stamps, stories[7].slug: "edited"})
+    assert calls == [stories[7].slug]
+    assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
