@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 from html import escape as _html_escape
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
@@ -71,6 +72,15 @@ def w3c_datetime(when: datetime) -> str:
     return when.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+_URL = attrgetter("url")
+_FIRST = itemgetter(0)
+
+
+def _instant(when: datetime) -> float:
+    """Seconds since the epoch (a naive time taken as UTC, as `w3c_datetime` writes it)."""
+    return (when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)).timestamp()
+
+
 def sitemap_entries(views: SiteViews, page_urls: Sequence[str],
                     mtimes: Mapping[str, datetime] | None = None) -> list[tuple[str, datetime | None]]:
     """(URL, lastmod) for every page: a story's own date; a listing's newest story; else None.
@@ -81,11 +91,14 @@ def sitemap_entries(views: SiteViews, page_urls: Sequence[str],
     """
     mtimes = mtimes or {}
     story_time = {v.url: entry_updated(v.story, mtimes) for v in views.stories}
+    # (instant, time) per dated story: a listing's newest is a max over floats, not over aware
+    # datetimes (each comparison of which asks both for their UTC offset)
+    instants = {url: (_instant(when), when) for url, when in story_time.items() if when is not None}
 
     def newest(url: str, stories: tuple) -> datetime | None:
         def make() -> datetime | None:
-            stamps = [t for t in (story_time.get(v.url) for v in stories) if t is not None]
-            return max(stamps) if stamps else None
+            best = max(filter(None, map(instants.get, map(_URL, stories))), key=_FIRST, default=None)
+            return None if best is None else best[1]
         return views.reuse(("sitemap", url), stories, (mtimes_key,), make)
 
     mtimes_key = tuple(sorted(mtimes.items()))

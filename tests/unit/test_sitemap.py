@@ -60,3 +60,16 @@ def test_entries_from_views():
     assert entries == {"": datetime(2022, 2, 2, tzinfo=UTC), "stories/a/": datetime(2020, 1, 1, tzinfo=UTC),
                        "stories/b/": datetime(2021, 1, 1, tzinfo=UTC), "stories/c/": datetime(2022, 2, 2, tzinfo=UTC),
                        "tags/t/": datetime(2021, 1, 1, tzinfo=UTC), "about/": None}
+
+
+def test_a_listings_lastmod_is_its_newest_story_across_time_zones():
+    """Newest by the instant, whatever the offsets it was written with (a later local clock time
+    in a zone ahead of UTC can be the earlier instant); undated stories without a time do not count."""
+    plus7 = timezone(timedelta(hours=7))
+    stories = [Story(slug="a", title="A", path="a.md", body="", date=datetime(2024, 5, 1, 12, 0, tzinfo=plus7), tags=("T",)),
+               Story(slug="b", title="B", path="b.md", body="", date=datetime(2024, 5, 1, 6, 0, tzinfo=UTC), tags=("T",)),
+               Story(slug="c", title="C", path="c.md", body="", tags=("T",))]
+    views = build_views(CONFIG, stories, [], [], {}, {}, {})
+    entries = dict(sitemap_entries(views, ["tags/t/"], {}))
+    assert entries["tags/t/"] == datetime(2024, 5, 1, 6, 0, tzinfo=UTC)  # 12:00 at +7 is 05:00 UTC
+    assert dict(sitemap_entries(build_views(CONFIG, stories[2:], [], [], {}, {}, {}), ["tags/t/"], {})) == {"tags/t/": None}
