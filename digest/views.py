@@ -220,7 +220,7 @@ def build_views(
         if view.story.date is None:
             undated.append(view)
         else:
-            local = _local(view.story.date, tz_config)
+            local = local_time(view.story.date, tz_config)
             month_stories[(local.year, local.month)].append(view)
 
     last = previous
@@ -324,7 +324,8 @@ def _same_tuples(lists: Mapping[str, list[StoryView]], before: Mapping[str, tupl
     return {k: _same_tuple(v, before.get(k)) for k, v in lists.items()}
 
 
-def _local(when: datetime, timezone: str) -> datetime:
+def local_time(when: datetime, timezone: str) -> datetime:
+    """`when` on the site's clock (`timezone`): what decides a story's archive month."""
     return when.astimezone(ZoneInfo(timezone))
 
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from digest import urls
 from digest.model import Page, SiteConfig, Story, Topic
-from digest.views import (SiteViews, StoryView, TagRef, _local, link_entry, make_view, sort_key)
+from digest.views import SiteViews, StoryView, TagRef, link_entry, local_time, make_view, sort_key
 
 PATCH_SHARE = 50  # patch when at most one story in this many changed (and at most PATCH_MAX)
 PATCH_MAX = 200
@@ -156,7 +156,7 @@ def _memberships(view: StoryView, timezone: str) -> list[tuple[str, Any]]:
     if view.story.date is None:
         out.append(("undated", None))
     else:
-        local = _local(view.story.date, timezone)
+        local = local_time(view.story.date, timezone)
         out.append(("month", (local.year, local.month)))
     return out
 
