@@ -24,6 +24,8 @@ def _day(date: datetime | None) -> int | None:
 
 
 class Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full computation
+    """What a story contributes to related stories besides its terms (casefolded where compared)."""
+
     slug: str
     text: bytes  # text_key(story): stands for the texts the terms and names are read from
     meta: str  # story_meta(story, topics): everything else the story contributes; equal text and meta, equal doc
@@ -52,6 +54,7 @@ def story_meta(story: Story, topics: Sequence[str]) -> str:
 
 
 def make_doc(story: Story, topics: Sequence[str], names: frozenset[str], text: bytes, meta: str) -> Doc:
+    """The doc of `story` with its assigned `topics`, its `names`, `text_key` and `story_meta`."""
     return Doc(story.slug, text, meta, names, _day(story.date),
                 story.source.casefold().strip() if story.source else None, frozenset(topics),
                 frozenset(t.casefold() for t in story.tags), tuple(story.related), frozenset(story.unrelated))

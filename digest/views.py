@@ -26,6 +26,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class TagRef:
+    """A link to a tag's (or outlet's) page; `count`: its stories, where a list shows it."""
+
     name: str
     url: str
     count: int = 0
@@ -94,6 +96,8 @@ class Listing:
 
 @dataclass(frozen=True)
 class SiteViews:
+    """Everything the templates of one build see: story views, their links, and every listing."""
+
     stories: tuple[StoryView, ...]  # newest first, undated last
     by_slug: Mapping[str, StoryView]
     links: Mapping[str, StoryLinks]
