@@ -13,7 +13,8 @@ size and generator version), then each repetition runs, for every scenario, ever
 - story:    one story edited (a correction paragraph appended), then a build;
 - template: the story-page template edited (a visible paragraph added), then a build.
 
-After each repetition the edits are undone. Every run is a fresh process; wall time is measured
+After each repetition the edits are undone. Scenarios chosen without `cold` first get an untimed
+build per tool before each repetition, so that a rebuild is measured as a rebuild. Every run is a fresh process; wall time is measured
 around it, CPU time and the largest single process's peak RSS come from wait4(), and the peak
 memory of the whole process tree (summed RSS of the tool and all its children, sampled every
 20 ms) is read from /proc. After the story and template runs the harness checks that the edit
@@ -187,6 +188,7 @@ class Run:
     pages: int | None = None  # HTML files in the output after the build
     load: float = 0.0  # 1-minute load average before the run
     error: str = ""
+    warmed: bool = False  # an untimed build came first in this repetition (the scenarios chosen skip cold)
 
 
 def _children(pid: int) -> list[int]:
@@ -364,6 +366,15 @@ def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, 
     return run
 
 
+def warm_up(tool: Tool, site: Path, timeout: float) -> None:
+    """Build `site` with `tool` once, untimed, so that the next measured build is a rebuild."""
+    env = {**os.environ, **dict(tool.env)}
+    command = tuple(arg.replace("{site}", str(site.resolve())) for arg in tool.command)
+    code = measure(command, site, env, timeout)[4]
+    if code != 0:
+        raise RuntimeError(f"{tool.name}: the untimed build before the rebuild scenarios failed (exit {code})")
+
+
 @dataclass
 class Report:
     """Everything one harness run measured."""
@@ -411,9 +422,16 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
         for site in sites.values():
             generate.restore(site)
         for rep in range(reps):
+            # a rebuild scenario measures a rebuild of what the same tool has just built (with this
+            # very code): without `cold` first, each tool builds once, untimed
+            warm = bool(scenarios) and scenarios[0] != "cold"
+            if warm:
+                for name in order:
+                    warm_up(available[name], sites[name], timeout)
             for scenario in scenarios:
                 for name in order:
                     run = run_scenario(available[name], sites[name], scenario, rep, stories, timeout, digest_template)
+                    run.warmed = warm
                     report.runs.append(run)
                     if progress:
                         progress(run)
@@ -469,6 +487,8 @@ def format_markdown(report: Report) -> str:
              "- versions: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.versions.items()))]
     if report.absent:
         lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
+    if any(r.warmed for r in report.runs):
+        lines.append("- the scenarios chosen skip `cold`: each tool built the site once, untimed, before each repetition")
     loads = [r.load for r in report.runs]
     if loads:
         lines.append(f"- 1-min load average before runs: median {statistics.median(loads):.2f}, max {max(loads):.2f}")

@@ -90,3 +90,14 @@ def test_harness_smoke_100_stories(tmp_path: Path) -> None:
         missing = [s for s in slugs if not (out / "stories" / s / "index.html").is_file()]
         assert not missing, f"{tool_name}: no page for {missing[:3]}"
     assert "| 100 | cold | digest |" in text
+
+
+def test_rebuild_scenarios_alone_measure_a_rebuild(tmp_path: Path) -> None:
+    """`--scenarios story` without `cold`: the site is built once, untimed, so the timed build is
+    the rebuild after one edit (it was a first build with nothing to reuse, and looked slow)."""
+    report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("story",), seed=SEED, work=tmp_path)
+    (story,) = report.runs
+    assert story.returncode == 0 and story.ok and story.warmed
+    assert "built the site once, untimed" in run.format_markdown(report)
+    cache = tmp_path / f"s{SEED}-n{STORIES}" / "digest" / ".digest" / "cache"
+    assert list(cache.glob("*.delta")), "the timed build saved a delta of the edited story: a rebuild"
