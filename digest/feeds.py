@@ -160,7 +160,7 @@ class FeedWriter:
                  _leaf(1, "title", job.title)]
         if job.subtitle:
             parts.append(_leaf(1, "subtitle", job.subtitle))
-        parts += [_leaf(1, "updated", _rfc3339(max(stamps) if stamps else self.now)),
+        parts += [_leaf(1, "updated", rfc3339(max(stamps) if stamps else self.now)),
                   f'\n  <link rel="self" type="application/atom+xml" href="{_attr(urls.absolute(config.base_url, self_url))}" />',
                   f'\n  <link rel="alternate" type="text/html" href="{_attr(urls.absolute(config.base_url, job.page))}" />',
                   "\n  <author>", _leaf(2, "name", config.title), "\n  </author>",
@@ -221,12 +221,12 @@ class FeedWriter:
         return line
 
     def _stamp(self, when: datetime) -> str:
-        """`_rfc3339(when)`, made once per instant (stories share dates; equal aware datetimes with equal
+        """`rfc3339(when)`, made once per instant (stories share dates; equal aware datetimes with equal
         offsets are the same instant; a naive one never equals an aware one)."""
         key = (when, when.utcoffset())
         text = self._stamps.get(key)
         if text is None:
-            text = self._stamps[key] = _rfc3339(when)
+            text = self._stamps[key] = rfc3339(when)
         return text
 
 
@@ -333,7 +333,7 @@ def _attr(text: str) -> str:
     return text
 
 
-def _rfc3339(when: datetime) -> str:
+def rfc3339(when: datetime) -> str:
     """RFC 3339 in UTC (`2013-12-17T05:00:00Z`); a naive datetime is taken as UTC."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)

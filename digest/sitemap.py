@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
-from operator import attrgetter, itemgetter
 from html import escape as _html_escape
+from operator import attrgetter, itemgetter
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from digest import urls
-from digest.feeds import entry_updated
+from digest.feeds import entry_updated, rfc3339 as w3c_datetime  # W3C datetimes are RFC 3339 in UTC
 from digest.model import SiteConfig
 from digest.views import SiteViews
 
@@ -63,13 +63,6 @@ def robots_txt(config: SiteConfig) -> str:
     else:
         lines.append("# Sitemap: set an absolute base_url (https://...) to name sitemap.xml here")
     return "\n".join(lines) + "\n"
-
-
-def w3c_datetime(when: datetime) -> str:
-    """W3C datetime in UTC (`2013-12-17T05:00:00Z`); a naive value is taken as UTC."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 _URL = attrgetter("url")

@@ -133,7 +133,7 @@ def _oracle_feed(config, job, now):
     if job.subtitle:
         _text(feed, "subtitle", job.subtitle)
     stamps = [u for u in (feeds.entry_updated(v.story, mtimes) for v in chosen) if u is not None]
-    _text(feed, "updated", feeds._rfc3339(max(stamps) if stamps else now))
+    _text(feed, "updated", feeds.rfc3339(max(stamps) if stamps else now))
     _sub(feed, "link", rel="self", type="application/atom+xml", href=config.base_url + self_url)
     _sub(feed, "link", rel="alternate", type="text/html", href=config.base_url + job.page)
     _text(_sub(feed, "author"), "name", config.title)
@@ -155,9 +155,9 @@ def _oracle_entry(config, view, now, full):
     if story.source_url:
         _sub(entry, "link", rel="related", type="text/html", href=story.source_url,
              **({"title": story.source} if story.source else {}))
-    _text(entry, "updated", feeds._rfc3339(feeds.entry_updated(story, {}) or now))
+    _text(entry, "updated", feeds.rfc3339(feeds.entry_updated(story, {}) or now))
     if story.date is not None:
-        _text(entry, "published", feeds._rfc3339(story.date))
+        _text(entry, "published", feeds.rfc3339(story.date))
     for name in story.authors:
         _text(_sub(entry, "author"), "name", name)
     for topic in view.topics:
