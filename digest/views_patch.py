@@ -36,6 +36,7 @@ def patch_views(config: SiteConfig, stories: Sequence[Story], topics: Sequence[T
     before, chosen_before = previous.by_slug, previous.chosen
     excerpt_sources = {s.casefold() for s in config.excerpt_sources}
     made: dict[str, StoryView] = {}
+    limit = min(PATCH_MAX, max(1, len(stories) // PATCH_SHARE))
     for story in stories:
         slug = story.slug
         mine = story_topics.get(slug, ())
@@ -45,10 +46,12 @@ def patch_views(config: SiteConfig, stories: Sequence[Story], topics: Sequence[T
             if mine is was or mine == was:
                 continue
         made[slug] = make_view(config, story, excerpt_sources, topic_by_slug, mine, status.get(slug, ()))
-        if len(made) > min(PATCH_MAX, max(1, len(stories) // PATCH_SHARE)):
+        if len(made) > limit:
             return None
     added = sum(1 for slug in made if slug not in before)
     gone = set(before) - {story.slug for story in stories} if len(before) + added != len(stories) else set()
+    if len(made) + len(gone) > limit:
+        return None  # e.g. a checkout that removed many stories: built in full
     changed = set(made) | gone
 
     by_slug = dict(before)

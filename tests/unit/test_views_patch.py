@@ -122,3 +122,13 @@ def test_too_many_changes_or_a_changed_topic_are_built_in_full() -> None:
     assert views_patch.patch_views(CONFIG, edited, TOPICS, (), chosen, {}, {}, {}, first) is None
     topics = (replace(TOPICS[0], title="Japan's aid"), TOPICS[1])
     assert views_patch.patch_views(CONFIG, stories, topics, (), chosen, {}, {}, {}, first) is None
+
+
+def test_many_stories_removed_are_built_in_full_and_one_removed_is_patched() -> None:
+    stories = [_story(n, "A", n, ["Japan"], "Daily") for n in range(60)]
+    chosen = {s.slug: () for s in stories}
+    first = build_views(CONFIG, stories, TOPICS, (), chosen, {}, {}, {}, remember=True)
+    assert views_patch.patch_views(CONFIG, stories[:30], TOPICS, (), chosen, {}, {}, {}, first) is None
+    one_less = views_patch.patch_views(CONFIG, stories[1:], TOPICS, (), chosen, {}, {}, {}, first)
+    assert one_less is not None and "s0" not in one_less.by_slug
+    assert _projection(one_less) == _projection(build_views(CONFIG, stories[1:], TOPICS, (), chosen, {}, {}, {}))
