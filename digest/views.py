@@ -263,7 +263,7 @@ def build_views(
         months=tuple((y, m, _same_tuple(month_stories[(y, m)], last_months.get((y, m))))
                      for (y, m) in sorted(month_stories, reverse=True)),
         undated=_same_tuple(undated, last.undated if last else None),
-        pages=tuple(sorted(pages, key=lambda p: (p.extra.get("weight", 0) if isinstance(p.extra.get("weight", 0), int) else 0, p.title.casefold()))),
+        pages=ordered_pages(pages),
         groups=last.groups if same_groups else groups,
         link_inputs=link_inputs,
         earlier=last.derived if last is not None else {},
@@ -271,6 +271,14 @@ def build_views(
         positions=positions if remember else {},
         named_by={slug: frozenset(names) for slug, names in named_by.items()},
     )
+
+
+def ordered_pages(pages: Sequence[Page]) -> tuple[Page, ...]:
+    """Free-standing pages in menu order: by their integer `weight` (0 when absent), then title."""
+    def key(page: Page) -> tuple[int, str]:
+        weight = page.extra.get("weight", 0)
+        return (weight if isinstance(weight, int) else 0, page.title.casefold())
+    return tuple(sorted(pages, key=key))
 
 
 def make_view(config: SiteConfig, story: Story, excerpt_sources: set[str], topic_by_slug: Mapping[str, Topic],

@@ -18,7 +18,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from digest import urls
 from digest.model import Page, SiteConfig, Story, Topic
-from digest.views import SiteViews, StoryView, TagRef, link_entry, local_time, make_view, sort_key
+from digest.views import (SiteViews, StoryView, TagRef, link_entry, local_time, make_view, ordered_pages,
+                          sort_key)
 
 PATCH_SHARE = 50  # patch when at most one story in this many changed (and at most PATCH_MAX)
 PATCH_MAX = 200
@@ -64,14 +65,15 @@ def patch_views(config: SiteConfig, stories: Sequence[Story], topics: Sequence[T
     chosen.update((slug, story_topics.get(slug, ())) for slug in made)
 
     stories_tuple = previous.stories if not changed else _patched(previous.stories, changed, made.values())
-    buckets = _affected_buckets(changed, before, made, config.timezone)
+    joins = {slug: _memberships(view, config.timezone) for slug, view in made.items()}  # the listings each new view is in
+    buckets = _affected_buckets(changed, before, joins, config.timezone)
     topic_stories = dict(previous.topic_stories)
     tag_stories = dict(previous.tag_stories)
     source_stories = dict(previous.source_stories)
     months = {(y, m): members for y, m, members in previous.months}
     undated = previous.undated
     for kind, key in buckets:
-        new_members = [v for v in made.values() for _ in range(_count(v, kind, key, config.timezone))]
+        new_members = [view for slug, view in made.items() for _ in range(joins[slug].count((kind, key)))]
         if kind == "topic":
             topic_stories[key] = _patched(topic_stories.get(key, ()), changed, new_members)
         elif kind == "tag":
@@ -87,9 +89,9 @@ def patch_views(config: SiteConfig, stories: Sequence[Story], topics: Sequence[T
     topic_keys = [key for kind, key in buckets if kind == "topic"]
     for key in topic_keys:
         positions[key] = {v.slug: i for i, v in enumerate(topic_stories[key])}
-    check = _links_to_check(changed, gone, made, before, topic_keys, previous, topic_stories, positions,
-                            related, groups)
-    same_groups = previous.groups == groups
+    same_groups = previous.groups is groups or previous.groups == groups
+    check = _links_to_check(changed, gone, made, topic_keys, previous, topic_stories, positions, related, groups,
+                            same_groups)
     links = dict(previous.links)
     link_inputs = dict(previous.link_inputs)
     named_by = dict(previous.named_by)
@@ -121,7 +123,7 @@ def patch_views(config: SiteConfig, stories: Sequence[Story], topics: Sequence[T
         source_stories=source_stories,
         months=tuple((y, m, months[(y, m)]) for (y, m) in sorted(months, reverse=True)),
         undated=undated,
-        pages=tuple(sorted(pages, key=lambda p: (p.extra.get("weight", 0) if isinstance(p.extra.get("weight", 0), int) else 0, p.title.casefold()))),
+        pages=ordered_pages(pages),
         groups=previous.groups if same_groups else groups,
         link_inputs=link_inputs,
         earlier=previous.derived,
@@ -164,24 +166,21 @@ def _memberships(view: StoryView, timezone: str) -> list[tuple[str, Any]]:
     return out
 
 
-def _affected_buckets(changed: set[str], before: Mapping[str, StoryView], made: Mapping[str, StoryView],
+def _affected_buckets(changed: set[str], before: Mapping[str, StoryView], joins: Mapping[str, list[tuple[str, Any]]],
                       timezone: str) -> list[tuple[str, Any]]:
+    """The listings a changed story leaves (its old view's) or joins (`joins`: its new view's)."""
     found: dict[tuple[str, Any], None] = {}
     for slug in sorted(changed):
-        for view in (before.get(slug), made.get(slug)):
-            if view is not None:
-                found.update(dict.fromkeys(_memberships(view, timezone)))
+        if slug in before:
+            found.update(dict.fromkeys(_memberships(before[slug], timezone)))
+        found.update(dict.fromkeys(joins.get(slug, ())))
     return list(found)
 
 
-def _count(view: StoryView, kind: str, key: Any, timezone: str) -> int:
-    return sum(1 for membership in _memberships(view, timezone) if membership == (kind, key))
-
-
-def _links_to_check(changed: set[str], gone: set[str], made: Mapping[str, StoryView],
-                    before: Mapping[str, StoryView], topic_keys: list[str], previous: SiteViews,
-                    topic_stories: Mapping[str, tuple[StoryView, ...]], positions: Mapping[str, Mapping[str, int]],
-                    related: Mapping[str, Sequence[Any]], groups: Mapping[str, tuple[str, ...]]) -> set[str]:
+def _links_to_check(changed: set[str], gone: set[str], made: Mapping[str, StoryView], topic_keys: list[str],
+                    previous: SiteViews, topic_stories: Mapping[str, tuple[StoryView, ...]],
+                    positions: Mapping[str, Mapping[str, int]], related: Mapping[str, Sequence[Any]],
+                    groups: Mapping[str, tuple[str, ...]], same_groups: bool) -> set[str]:
     """The stories whose links may differ from the last build's: the changed ones, those whose
     links name a changed story, their old and new neighbours in each topic, and those whose related
     entry or group changed."""
@@ -196,7 +195,6 @@ def _links_to_check(changed: set[str], gone: set[str], made: Mapping[str, StoryV
                 i = at.get(slug)
                 if i is not None:
                     check.update(members[j].slug for j in (i - 1, i + 1) if 0 <= j < len(members))
-    same_groups = previous.groups is groups or previous.groups == groups
     for slug, old in previous.link_inputs.items():
         if related.get(slug, ()) is not old[2] or (not same_groups and groups.get(slug, ()) != old[3]):
             check.add(slug)

@@ -134,14 +134,20 @@ def test_search_index_can_be_deferred_for_the_preview(tmp_path: Path) -> None:
     assert (tmp_path / "output/pagefind/pagefind-entry.json").is_file()
 
 
-def test_in_memory_cache_equals_clean_build(tmp_path: Path) -> None:
-    """`digest serve` keeps the cache in memory (persist=False): same bytes as a clean build."""
-    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
-    stories = tmp_path / "content" / "stories"
+def _japan_aid_site(root: Path, count: int) -> Path:
+    """A site with default config and `count` dated stories tagged Japan; returns its stories folder."""
+    (root / "digest.toml").write_text("", encoding="utf-8")
+    stories = root / "content" / "stories"
     stories.mkdir(parents=True)
-    for i in range(4):
+    for i in range(count):
         (stories / f"s{i}.md").write_text(_story(f"Story {i}", ["Japan", "aid", WORDS[i]], i + 1, ["Japan"], None),
                                           encoding="utf-8")
+    return stories
+
+
+def test_in_memory_cache_equals_clean_build(tmp_path: Path) -> None:
+    """`digest serve` keeps the cache in memory (persist=False): same bytes as a clean build."""
+    stories = _japan_aid_site(tmp_path, 4)
     memory = BuildOptions(out_dir=tmp_path / "mem", persist=False)
     build_site(tmp_path, options=memory, now=NOW)
     assert not list((tmp_path / ".digest" / "cache").glob("*"))  # nothing persisted
@@ -208,12 +214,7 @@ def test_in_memory_rebuild_follows_a_related_storys_new_view_that_related_storie
 
 def test_in_memory_rebuild_after_the_preview_folder_was_deleted_writes_the_whole_site(tmp_path: Path) -> None:
     """serve does not stat its preview pages one by one; if the folder went away, it notices."""
-    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
-    stories = tmp_path / "content" / "stories"
-    stories.mkdir(parents=True)
-    for i in range(3):
-        (stories / f"s{i}.md").write_text(_story(f"Story {i}", ["Japan", "aid", WORDS[i]], i + 1, ["Japan"], None),
-                                          encoding="utf-8")
+    stories = _japan_aid_site(tmp_path, 3)
     build_site(tmp_path, options=_serve_options(tmp_path / "mem"), now=NOW)
     shutil.rmtree(tmp_path / "mem")
     (stories / "s1.md").write_text(_story("Story one, edited", ["China", "ASEAN"], 2, ["China"], None), encoding="utf-8")
