@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import secrets
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -28,9 +29,11 @@ from digest.content import load_site_cached
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import Staged, WriteReport, write_fresh, write_site
+from digest.pagestore import PageStore, load_store, make_store, save_store
 from digest.parallel import fork_map, fresh_tree, render_all, staging_for, workers
 from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
+from digest import urls
 from digest.urls import file_for
 from digest.views import build_views
 
@@ -47,6 +50,7 @@ class BuildResult:
     skipped: bool = False  # nothing changed since the last build: no work done
     deferred: Callable[[], object] | None = None  # the search index, when `defer_search` asked to run it later
     timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in the order the stages ran
+    quick: bool = False  # built by the quick path (a few story edits; quick.py)
 
 
 def select_stories(site: Site, options: BuildOptions, now: datetime) -> tuple[list[Story], dict[str, tuple[str, ...]], list[Story]]:
@@ -89,6 +93,15 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         config, out_dir, dirs, cache_path, inputs, last = _prepare(root, options, now, inputs)
     if last is not None:
         return skipped_result(last)
+    from digest.quick import quick_build  # a few story edits: only the pages that show them
+
+    tried = Stages()
+    quick = quick_build(root, config, options, now, out_dir, dirs, cache_path, inputs, tried,
+                        lambda: static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
+    if quick is not None:
+        return BuildResult(pages=quick.pages, report=quick.report, rendered=quick.rendered, warnings=quick.warnings,
+                           deferred=quick.deferred, timings=stages.spent() + tried.spent(), quick=True)
+    stages.add("quick rebuild check", sum(seconds for _, seconds in tried.spent()))
     with stages.stage("cache load"):
         cache = _cache_for(cache_path, options)
     with stages.stage("parse content"):
@@ -130,7 +143,8 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         rendered = len(stale)
         with stages.stage("feeds"):
             mtimes = _entry_mtimes(stories, records, now)
-            for job in publish.feed_files(config, views, now, mtimes, salt, stamps):
+            feed_jobs = publish.feed_files(config, views, now, mtimes, salt, stamps)
+            for job in feed_jobs:
                 fingerprints[job.path] = job.fingerprint
                 if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
                     files[job.path] = job.make()
@@ -170,12 +184,22 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
                         warnings=tuple(warnings), files=total)
     _REMEMBERED.pop(cache_path, None)
+    store = None
+    if options.persist:  # what a quick rebuild in a new process needs (quick.py)
+        with stages.stage("page store"):
+            previous = load_store(cache_path) if cache.store_token else None
+            if previous is not None and (previous.token != cache.store_token or previous.salt != salt):
+                previous = None
+            store = make_store(secrets.token_hex(8), salt, views, specs, names, {urls.file_for(s.url) for s in stale},
+                               {path: record.stamp for path, record in records.items()}, story_topics, links,
+                               groups, feed_jobs, mtimes, previous)
     with stages.stage("cache save"):
         _keep(cache_path, options, BuildCache(
             manifest=manifest, records=records, fingerprints=fingerprints, related_state=related_state,
             search_records=records_by_stamp, topic_rules_key=rules_key, topic_assignments=topic_memo,
             outputs=outputs, records_base=cache.records_base, config=config, salt=salt,
-            views=None if options.persist else views, contexts=contexts))
+            views=None if options.persist else views, contexts=contexts,
+            store_token=store.token if store is not None else ""), store)
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings), deferred=deferred, timings=stages.spent())
 
@@ -198,9 +222,12 @@ def _cache_for(cache_path: Path, options: BuildOptions) -> BuildCache:
     return remembered if remembered is not None else load_cache(cache_path)
 
 
-def _keep(cache_path: Path, options: BuildOptions, state: BuildCache) -> None:
-    """Save the state for the next build: on disk, or in memory only for a long-running process (serve)."""
+def _keep(cache_path: Path, options: BuildOptions, state: BuildCache, store: PageStore | None = None) -> None:
+    """Save the state for the next build: on disk (with the page store first), or in memory only
+    for a long-running process (serve)."""
     if options.persist:
+        if store is not None:
+            save_store(cache_path, store)
         save_cache(cache_path, state)
     else:
         remove_cache(cache_path)

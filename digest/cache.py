@@ -1,21 +1,29 @@
 """The build cache, kept outside the output folder (`<site>/.digest/cache/`): parsed content,
 page fingerprints and the manifest of inputs of the last good build. Invalidated as a whole by
-the package version; any unreadable or foreign cache is ignored and rebuilt."""
+the package version; any unreadable or foreign cache is ignored and rebuilt.
+
+Files, per output folder: `.manifest` (read first: is anything changed?), the state pickle
+(fingerprints, topic assignments, search records...), `.records` (each parsed content file
+pickled on its own, so one can be read without the others) with a small `.delta` of the records
+changed since, `.related` (the related-stories index) and `.pages` (`pagestore`: what a quick
+rebuild needs)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from digest import __version__
 from digest.output import write_atomic
 
-CACHE_FORMAT = 7  # bump whenever the pickled classes change shape
+CACHE_FORMAT = 8  # bump whenever the pickled classes change shape
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class BuildCache:
     topic_assignments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # file stamp -> topics
     outputs: frozenset[str] = frozenset()  # the files that build wrote or kept (what the next one may remove)
     records_base: tuple[str, frozenset] = ("", frozenset())  # (token, {(path, key, stamp)}) of the records file on disk
+    store_token: str = ""  # the token of the page store (`.pages`) saved with this state
     # Kept in memory only (a long-running process such as serve), never saved:
     config: Any = None  # the config those views were made with
     salt: str = ""  # what every page of that build depended on (package, config, templates, menu, topics)
@@ -68,7 +77,7 @@ def cache_file(root: Path, out_dir: Path) -> Path:
 
 def _load(path: Path, kind: type) -> Any:
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, _no_gc():
             fmt, value = pickle.load(handle)
     except FileNotFoundError:
         return kind()
@@ -85,52 +94,175 @@ def load_manifest(path: Path) -> Manifest:
     return manifest if manifest.version == code_version() else Manifest()
 
 
+def load_state(path: Path) -> BuildCache:
+    """The saved state without the parsed content and the related index (empty when missing,
+    unreadable or from another version): what a quick rebuild reads."""
+    cache = _load(path, BuildCache)
+    return cache if cache.manifest.version == code_version() else BuildCache()
+
+
 def load_cache(path: Path) -> BuildCache:
     """The whole saved cache, or an empty one when missing, unreadable or from another version."""
-    cache = _load(path, BuildCache)
-    if cache.manifest.version != code_version():
+    cache = load_state(path)
+    if not cache.manifest.version:
         return BuildCache()
-    token, base = _load(path.with_suffix(".records"), tuple) or ("", {})
-    if not token or token != cache.records_base[0]:
+    stored = StoredRecords.open(path, cache.records_base[0])
+    if stored is None:
         return BuildCache()  # the parsed content does not belong to this state
-    delta = _load(path.with_suffix(".delta"), tuple)
-    records = dict(base)
-    if delta:
-        delta_token, changed, removed = delta
-        if delta_token != token:
-            return BuildCache()
-        records.update(changed)
-        for name in removed:
-            records.pop(name, None)
-    ids = frozenset((name, loaded.key, loaded.stamp) for name, loaded in base.items())
-    return replace(cache, records=records, records_base=(token, ids))
+    records = stored.all()
+    ids = frozenset((name, key, stamp) for name, (key, stamp) in stored.base_ids.items())
+    return replace(cache, records=records, records_base=(stored.token, ids), related_state=load_related(path))
 
 
-def save_cache(path: Path, cache: BuildCache) -> None:
-    """Save the cache atomically: parsed content, then the state, then the manifest that vouches for both.
+class StoredRecords:
+    """The parsed content files on disk, read one by one on demand (`get`) or all at once (`all`).
 
-    Parsed content (most of the bytes) is kept as a base file plus a small delta of the records
-    that changed since, so a rebuild after a few edits rewrites kilobytes, not the whole site;
-    the base is rewritten when the delta grows past a tenth of it."""
-    token, base_ids = cache.records_base
-    changed = {name: loaded for name, loaded in cache.records.items()
-               if (name, loaded.key, loaded.stamp) not in base_ids}
-    removed = sorted({name for name, _, _ in base_ids} - set(cache.records))
-    records_file, delta_file = path.with_suffix(".records"), path.with_suffix(".delta")
-    if token and records_file.is_file() and len(changed) + len(removed) <= max(64, len(cache.records) // 10):
-        write_atomic(delta_file, _dump((token, changed, removed)))
+    The base file is a small pickled header (token, each record's stat key and stamp, and where
+    its bytes are) followed by each record pickled on its own; the delta is one pickle."""
+
+    def __init__(self, file: Path, token: str, base_ids: Mapping[str, tuple], spans: Mapping[str, tuple[int, int]],
+                 start: int, changed: Mapping[str, Any], removed: frozenset[str]):
+        self.file = file
+        self.token = token
+        self.base_ids = base_ids  # path -> ((mtime_ns, size), stamp) of the base file's records
+        self._spans = spans  # path -> (offset after the header, length) of its pickled record
+        self._start = start
+        self.changed = dict(changed)  # the delta: path -> record changed since the base
+        self.removed = removed
+        self._made: dict[str, Any] = {}
+
+    @classmethod
+    def open(cls, path: Path, token: str) -> "StoredRecords | None":
+        """The records saved beside the state whose records token is `token`, or None."""
+        file = path.with_suffix(".records")
+        try:
+            with file.open("rb") as handle, _no_gc():
+                fmt, header = pickle.load(handle)
+                start = handle.tell()
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return None
+        if fmt != CACHE_FORMAT or not token or not isinstance(header, tuple) or len(header) != 3 or header[0] != token:
+            return None
+        delta = _load(path.with_suffix(".delta"), tuple)
+        changed, removed = {}, frozenset()
+        if delta:
+            if delta[0] != token:
+                return None
+            changed, removed = delta[1], frozenset(delta[2])
+        return cls(file, token, header[1], header[2], start, changed, removed)
+
+    def ids(self, name: str) -> tuple | None:
+        """((mtime_ns, size), stamp) of a record, without reading it."""
+        if name in self.changed:
+            loaded = self.changed[name]
+            return loaded.key, loaded.stamp
+        return None if name in self.removed else self.base_ids.get(name)
+
+    def get(self, name: str) -> Any:
+        """The record of one content file (a KeyError when there is none)."""
+        loaded = self.changed.get(name)
+        if loaded is not None:
+            return loaded
+        if name in self.removed:
+            raise KeyError(name)
+        made = self._made.get(name)
+        if made is None:
+            offset, length = self._spans[name]
+            with self.file.open("rb") as handle:
+                handle.seek(self._start + offset)
+                made = self._made[name] = pickle.loads(handle.read(length))
+        return made
+
+    def all(self) -> dict[str, Any]:
+        """Every record (path -> record)."""
+        with self.file.open("rb") as handle:
+            handle.seek(self._start)
+            data = memoryview(handle.read())
+        with _no_gc():
+            records = {name: pickle.loads(data[offset:offset + length]) for name, (offset, length) in self._spans.items()
+                       if name not in self.removed}
+        records.update(self.changed)
+        return records
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic garbage collection while many objects are made at once (each full collection
+    would walk them all again; unpickled records hold no cycles to collect)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def load_related(path: Path) -> Any:
+    """The related-stories index saved beside the state, or None."""
+    value = _load(path.with_suffix(".related"), object)
+    return None if type(value) is object else value
+
+
+def save_related(path: Path, index: Any) -> None:
+    """Save the related-stories index (or remove the saved one, for None)."""
+    if index is None:
+        path.with_suffix(".related").unlink(missing_ok=True)
     else:
-        token = secrets.token_hex(8)
-        write_atomic(records_file, _dump((token, dict(cache.records))))
-        delta_file.unlink(missing_ok=True)
-    state = replace(cache, records={}, records_base=(token, frozenset()), config=None, salt="", views=None, contexts={})
+        write_atomic(path.with_suffix(".related"), _dump(index))
+
+
+def save_delta(path: Path, token: str, changed: Mapping[str, Any], removed: Sequence[str] = ()) -> None:
+    """Save the records changed since the base records file `token` (all of them: it replaces the last delta)."""
+    write_atomic(path.with_suffix(".delta"), _dump((token, dict(changed), list(removed))))
+
+
+def delta_fits(changed: int, total: int) -> bool:
+    """Whether `changed` records are few enough to be kept as a delta beside a base of `total`."""
+    return changed <= max(64, total // 10)
+
+
+def save_state(path: Path, cache: BuildCache) -> None:
+    """Save the state pickle and then the manifest that vouches for it (records and related index apart)."""
+    state = replace(cache, manifest=replace(cache.manifest, inputs=()),  # the manifest file has them
+                    records={}, related_state=None, config=None, salt="", views=None, contexts={})
     write_atomic(path, _dump(state))
     write_atomic(path.with_suffix(".manifest"), _dump(cache.manifest))
 
 
+def save_cache(path: Path, cache: BuildCache) -> None:
+    """Save the cache atomically: parsed content, the related index, then the state, then the
+    manifest that vouches for them.
+
+    Parsed content (most of the bytes) is kept as a base file plus a small delta of the records
+    that changed since, so a rebuild after a few edits rewrites kilobytes, not the whole site;
+    the base is rewritten when the delta grows past a tenth of it. Each record of the base is
+    pickled on its own, so that a quick rebuild reads only those it shows."""
+    token, base_ids = cache.records_base
+    changed = {name: loaded for name, loaded in cache.records.items()
+               if (name, loaded.key, loaded.stamp) not in base_ids}
+    removed = sorted({name for name, _, _ in base_ids} - set(cache.records))
+    records_file = path.with_suffix(".records")
+    if token and records_file.is_file() and delta_fits(len(changed) + len(removed), len(cache.records)):
+        save_delta(path, token, changed, removed)
+    else:
+        token = secrets.token_hex(8)
+        blobs, spans, offset = [], {}, 0
+        for name, loaded in cache.records.items():
+            blob = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
+            spans[name] = (offset, len(blob))
+            offset += len(blob)
+            blobs.append(blob)
+        ids = {name: (loaded.key, loaded.stamp) for name, loaded in cache.records.items()}
+        write_atomic(records_file, _dump((token, ids, spans)) + b"".join(blobs))
+        path.with_suffix(".delta").unlink(missing_ok=True)
+    save_related(path, cache.related_state)
+    save_state(path, replace(cache, records_base=(token, frozenset())))
+
+
 def remove_cache(path: Path) -> None:
     """Delete a saved cache and its companion files."""
-    for suffix in (".manifest", ".records", ".delta", path.suffix):
+    for suffix in (".manifest", ".records", ".delta", ".related", ".pages", ".stamps", path.suffix):
         path.with_suffix(suffix).unlink(missing_ok=True)
 
 

@@ -33,6 +33,10 @@ class Stages:
         finally:
             self._spent[name] = self._spent.get(name, 0.0) + self._clock() - started
 
+    def add(self, name: str, seconds: float) -> None:
+        """Count `seconds` to the stage `name` (time measured elsewhere)."""
+        self._spent[name] = self._spent.get(name, 0.0) + seconds
+
     def spent(self) -> tuple[tuple[str, float], ...]:
         """(stage, seconds) in the order the stages first ran."""
         return tuple(self._spent.items())

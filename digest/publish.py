@@ -20,6 +20,8 @@ class FileJob:
     path: str
     fingerprint: str
     make: Callable[[], bytes]
+    feed: feeds.FeedJob | None = None  # for a feed: the job and the stories it shows
+    chosen: tuple = ()
 
 
 def feed_files(config: SiteConfig, views: SiteViews, now: datetime, mtimes: Mapping[str, datetime],
@@ -37,15 +39,22 @@ def feed_files(config: SiteConfig, views: SiteViews, now: datetime, mtimes: Mapp
         if order is None:
             order = feeds.feed_order(views.stories, mtimes)
         chosen = feeds.newest(job.stories, mtimes, job.limit, order)
-        parts = [salt, job.path, job.page, job.title, job.subtitle]
-        parts += [stamps[v.story.path] + "@" + str(mtimes.get(v.slug, "")) for v in chosen]
-        return chosen, hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+        return chosen, feed_fingerprint(salt, job, chosen, stamps, mtimes)
 
     for job in feeds.feed_jobs(config, views):
         chosen, fingerprint = views.reuse(("feed", job.path), job.stories, (job, salt, mtimes_key),
                                           lambda job=job: choose(job))
-        jobs.append(FileJob(job.path, fingerprint, lambda job=job, chosen=chosen: writer.render(job, chosen)))
+        jobs.append(FileJob(job.path, fingerprint, lambda job=job, chosen=chosen: writer.render(job, chosen),
+                            job, tuple(chosen)))
     return jobs
+
+
+def feed_fingerprint(salt: str, job: feeds.FeedJob, chosen: Sequence, stamps: Mapping[str, str],
+                     mtimes: Mapping[str, datetime]) -> str:
+    """A feed's fingerprint: its place and titles, and the stamps (and entry times) of the stories it shows."""
+    parts = [salt, job.path, job.page, job.title, job.subtitle]
+    parts += [stamps[v.story.path] + "@" + str(mtimes.get(v.slug, "")) for v in chosen]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def sitemap_files(config: SiteConfig, views: SiteViews, page_urls: Sequence[str],

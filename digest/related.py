@@ -104,6 +104,7 @@ class Related:
     links: Mapping[str, tuple[RelatedLink, ...]]
     groups: Mapping[str, tuple[str, ...]]  # the other members of the story's group, by date then slug
     warnings: tuple[str, ...] = ()
+    made: frozenset[str] = frozenset()  # the stories whose list this result made again (the others kept theirs)
     # the related.json entries in slug order, made on demand by the index that made this result (kept between builds)
     json_entries: Callable[[], list[str]] | None = field(default=None, compare=False, repr=False)
 
@@ -559,6 +560,35 @@ class RelatedIndex:
             if stamps is not None:
                 self.stamps = [stamps.get(slug) for slug in self.slugs]
             return set(self.slugs)
+        return self._absorb(new, story_topics, stamps)
+
+    def update_some(self, stories: Iterable[Story], story_topics: Mapping[str, Sequence[str]],
+                    stamps: Mapping[str, str]) -> set[str] | None:
+        """`update` for a few stories whose text or metadata may have changed, every other story
+        being as this index last saw it (by its stamp; see `drifted`); the set of stories stays the
+        same. Returns the recomputed slugs, or None when that does not hold (call `update`)."""
+        new = {s.slug: s for s in stories}
+        if getattr(self, "stale", True) or not all(slug in self.pos for slug in new):
+            return None
+        return self._absorb(new, story_topics, stamps)
+
+    def drifted(self, stamps: Mapping[str, str]) -> list[str] | None:
+        """The slugs whose stamp differs from the one this index last read them with (None when the
+        stories are not the same set)."""
+        if getattr(self, "stale", True) or len(stamps) != len(self.slugs):
+            return None
+        kept = self.stamps
+        out = []
+        for slug, row in self.pos.items():
+            stamp = stamps.get(slug)
+            if stamp is None:
+                return None
+            if stamp != kept[row]:
+                out.append(slug)
+        return out
+
+    def _absorb(self, new: Mapping[str, Story], story_topics: Mapping[str, Sequence[str]],
+                stamps: Mapping[str, str] | None) -> set[str]:
         changed, texts, docs, pos, kept_stamps = {}, self._texts, self.docs, self.pos, self.stamps
         last = self.__dict__.setdefault("_last", {})  # this process's last update: slug -> (story, topics)
         for slug, story in new.items():
@@ -693,11 +723,13 @@ class RelatedIndex:
         links: dict[str, tuple[RelatedLink, ...]] = {}
         warnings: list[str] = []
         entries = []
+        made = []
         for row, slug in enumerate(self.slugs):
             kept = memo.get(slug)
             if (kept is None or kept[0] != dv[row] or kept[1] != cv[row]
                     or (dirty and not dirty.isdisjoint(_listed(kept)))):
                 kept = memo[slug] = [dv[row], cv[row], *self._links(slug, self.docs[slug], self.cands.row(row)), None]
+                made.append(slug)
             elif kept[2] is None:  # as unpickled: made into links once
                 kept[2] = tuple([RelatedLink(*x) for x in kept[4]])
             links[slug] = kept[2]
@@ -716,7 +748,7 @@ class RelatedIndex:
         self._dirty = set()
         if groups is None:
             groups = self._groups_kept = self._groups(edges)
-        return Related(MappingProxyType(links), MappingProxyType(groups), tuple(warnings),
+        return Related(MappingProxyType(links), MappingProxyType(groups), tuple(warnings), frozenset(made),
                        json_entries=lambda: self._json_entries(entries, groups))
 
     def _json_entries(self, entries: list[list], groups: Mapping[str, tuple[str, ...]]) -> list[str]:

@@ -5,6 +5,7 @@ the default theme, file by file."""
 from __future__ import annotations
 
 import math
+import os
 import traceback
 import weakref
 from contextvars import ContextVar
@@ -36,12 +37,25 @@ class PageSpec:
 
 
 @lru_cache(maxsize=8)
-def _environment(template_dirs: tuple[str, ...]) -> jinja2.Environment:
+def _environment(template_dirs: tuple[str, ...], compiled_dir: str | None = None) -> jinja2.Environment:
     """One environment per template folders for the life of the process: templates compile once,
-    and `_drop_changed` recompiles a template whose file changed (`digest serve`)."""
+    and `_drop_changed` recompiles a template whose file changed (`digest serve`). With
+    `compiled_dir`, compiled templates are kept there for the next process (Jinja checks each
+    against its source)."""
     env = make_environment([Path(d) for d in template_dirs])
     env.auto_reload = False  # checked once per render_pages call, not at every extends, include and import
+    if compiled_dir is not None:
+        try:
+            os.makedirs(compiled_dir, exist_ok=True)
+        except OSError:
+            return env  # a read-only site folder: templates compile in each process
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(compiled_dir)
     return env
+
+
+def environment(config: SiteConfig, template_dirs: Sequence[Path]) -> jinja2.Environment:
+    """The process's environment for the site's templates (compiled templates kept in `.digest/templates/`)."""
+    return _environment(tuple(str(d) for d in template_dirs), str(Path(config.root) / ".digest" / "templates"))
 
 
 def _drop_changed(env: jinja2.Environment) -> None:
@@ -284,7 +298,7 @@ def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
 def render_pages(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec],
                  template_dirs: Sequence[Path]) -> dict[str, bytes]:
     """Render `specs` to `{output file: bytes}`; raise TemplateError listing every failing template."""
-    env = _environment(tuple(str(d) for d in template_dirs))
+    env = environment(config, template_dirs)
     _drop_changed(env)
     base = urls.base_path(config.base_url)
     common = {

@@ -85,13 +85,13 @@ def _list_site(tmp_path: Path, item_macro: str) -> tuple[object, object, list[Pa
 
 
 def test_cached_macro_output_is_the_macros_at_every_depth_and_rendered_once_per_story(tmp_path: Path) -> None:
-    from digest.render import _environment
+    from digest.render import environment
 
     config, views, specs, dirs = _list_site(
         tmp_path, '{% macro item(view, root, level) %}{{ tick() }}<h{{ level }}><a href="{{ root }}{{ view.url }}">'
                   "{{ view.title }}</a></h{{ level }}>{% endmacro %}")
     calls: list[int] = []
-    _environment(tuple(str(d) for d in dirs)).globals["tick"] = lambda: calls.append(1) or ""
+    environment(config, dirs).globals["tick"] = lambda: calls.append(1) or ""
     files = render_pages(config, views, specs, dirs)
     item = '<h{level}><a href="{root}stories/s{n}/">Story &lt;{n}&gt;</a></h{level}>|'
     for name, root, level in (("index.html", "./", 2), ("tags/a/index.html", "../../", 2),
@@ -101,13 +101,13 @@ def test_cached_macro_output_is_the_macros_at_every_depth_and_rendered_once_per_
 
 
 def test_cached_macro_that_does_more_with_root_than_print_it_is_rendered_per_root(tmp_path: Path) -> None:
-    from digest.render import _environment
+    from digest.render import environment
 
     config, views, specs, dirs = _list_site(
         tmp_path, "{% macro item(view, root, level) %}{{ tick() }}{% if root == './' %}front {% endif %}"
                   "{{ root ~ view.url }}{% set level = level + 1 %}{{ level }}{% endmacro %}")
     calls: list[int] = []
-    _environment(tuple(str(d) for d in dirs)).globals["tick"] = lambda: calls.append(1) or ""
+    environment(config, dirs).globals["tick"] = lambda: calls.append(1) or ""
     files = render_pages(config, views, specs, dirs)
     assert files["index.html"] == b"front ./stories/s2/3|front ./stories/s1/3|front ./stories/s0/3|"
     assert files["tags/a/page/2/index.html"] == b"../../../../stories/s2/4|../../../../stories/s1/4|../../../../stories/s0/4|"

@@ -1,0 +1,219 @@
+"""The page store: what a `digest build` in a new process needs to re-render the few pages that a
+story edit touches without loading every story (see `quick.py`).
+
+It holds, from the last build: each listing page's context (index, topic, tag, outlet and archive
+pages...) pickled with its stories, topics and pages by slug; each story's *shape* (everything of
+it that other pages read besides its view: date, tags, outlet, topics...); each topic's order of
+stories; the related entries and same-story groups; and which stories each feed shows. Story pages
+are not stored: they are made again from a story's view and links.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import pickle
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from digest.model import Page, Story, Topic
+from digest.views import StoryView
+
+STORE_FORMAT = 1
+
+
+# A listing page as stored: (URL, template, context pickled with stories by slug, the slugs of the
+# stories it shows). A plain tuple: four thousand of them unpickle in a few milliseconds.
+StoredPage = tuple[str, str, bytes, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class StoredFeed:
+    """A feed: where, its titles, and the stories it shows (newest first)."""
+
+    path: str
+    page: str
+    title: str
+    subtitle: str
+    summaries_only: bool
+    limit: int
+    chosen: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PageStore:
+    """See the module's docstring. Saved beside the build cache; `token` ties it to the state saved with it."""
+
+    token: str = ""  # changes at every save
+    layout: str = ""  # changes when a full build saves what the quick path never changes (all but the stamps)
+    salt: str = ""
+    order: tuple[str, ...] = ()  # every built story, as the site lists them (newest first)
+    paths: Mapping[str, str] = field(default_factory=dict)  # slug -> content file
+    file_stamps: Mapping[str, str] = field(default_factory=dict)  # slug -> hash of its file
+    shapes: Mapping[str, tuple] = field(default_factory=dict)  # slug -> story_shape(...)
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> its topics' slugs
+    topic_order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # topic slug -> its stories, in order
+    related: Mapping[str, tuple] = field(default_factory=dict)  # slug -> ((related slug, reasons), ...)
+    # the stories whose related list quick rebuilds changed since the related index was saved (full builds)
+    related_since: frozenset[str] = frozenset()
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    mtimes: Mapping[str, datetime] = field(default_factory=dict)  # undated stories' entry times (feeds)
+    feeds: Mapping[str, StoredFeed] = field(default_factory=dict)
+    pages: Mapping[str, StoredPage] = field(default_factory=dict)  # output file -> listing page
+
+
+def story_shape(story: Story, chosen: tuple[str, ...], status: tuple[str, ...], mtime: datetime | None) -> tuple:
+    """What pages other than the story's own read from it besides its view: where it is listed
+    and in which order (date, tags, outlet, topics, preview marks), its dates in feeds and the
+    sitemap, and what the related-stories engine is told to pin or leave out. Two stories of the
+    same shape can be swapped in every listing by swapping their views."""
+    return (story.path, _iso(story.date), _iso(story.updated), _iso(story.ingested), story.draft, story.source,
+            story.tags, story.topics, chosen, status, story.related, story.unrelated, _iso(mtime))
+
+
+def _iso(when: datetime | None) -> str | None:
+    """A time as text (pickles fast; equal text means the same instant and offset)."""
+    return None if when is None else when.isoformat()
+
+
+def related_entries(links: Mapping[str, Sequence[Any]]) -> dict[str, tuple]:
+    """The related-stories engine's lists as plain (slug, reasons) pairs."""
+    return {slug: related_entry(items) for slug, items in links.items()}
+
+
+def related_entry(items: Sequence[Any]) -> tuple:
+    """One story's related list as plain (slug, reasons) pairs."""
+    return tuple((item.slug, tuple(item.reasons)) for item in items)
+
+
+class _RefPickler(pickle.Pickler):
+    """Pickles a page context with story views, topics and pages by slug, noting the stories."""
+
+    def __init__(self, file: io.BytesIO):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.slugs: set[str] = set()
+
+    def persistent_id(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is StoryView:
+            self.slugs.add(obj.slug)
+            return ("s", obj.slug)
+        if kind is Topic:
+            return ("t", obj.slug)
+        if kind is Page:
+            return ("p", obj.slug)
+        return None
+
+
+def pack_context(context: Mapping[str, Any]) -> tuple[bytes, tuple[str, ...]]:
+    """(the context pickled with views, topics and pages by slug, the slugs of the stories it shows)."""
+    buffer = io.BytesIO()
+    pickler = _RefPickler(buffer)
+    pickler.dump(dict(context))
+    return buffer.getvalue(), tuple(sorted(pickler.slugs))
+
+
+class _RefUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, resolve: Callable[[str, str], Any]):
+        super().__init__(io.BytesIO(data))
+        self._resolve = resolve
+
+    def persistent_load(self, pid: Any) -> Any:
+        kind, slug = pid
+        return self._resolve(kind, slug)
+
+
+def unpack_context(blob: bytes, resolve: Callable[[str, str], Any]) -> dict[str, Any]:
+    """A stored context, `resolve(kind, slug)` giving each story view ("s"), topic ("t") and page ("p")."""
+    return _RefUnpickler(blob, resolve).load()
+
+
+def stored_pages(specs: Iterable[Any], names: Sequence[str], fresh: set[str], previous: PageStore | None
+                 ) -> dict[str, StoredPage]:
+    """The listing pages of a build (every page but story pages): those in `fresh` (rendered by
+    this build) pickled again, the others kept from `previous` when it has them."""
+    kept = previous.pages if previous is not None else {}
+    out: dict[str, StoredPage] = {}
+    for name, spec in zip(names, specs):
+        if spec.template == "story.html":
+            continue
+        old = kept.get(name)
+        if old is not None and name not in fresh and old[0] == spec.url and old[1] == spec.template:
+            out[name] = old
+            continue
+        blob, slugs = pack_context(spec.context)
+        out[name] = (spec.url, spec.template, blob, slugs)
+    return out
+
+
+def save_store(path: Path, store: PageStore, layout: bool = True) -> None:
+    """Write the store (atomically) beside the cache file `path`: the stamps and related lists
+    (`.stamps`, small) and, with `layout`, the rest (`.pages`)."""
+    from digest.output import write_atomic
+
+    if layout:
+        write_atomic(path.with_suffix(".pages"), _dump(replace(store, token="", file_stamps={}, related={},
+                                                               related_since=frozenset())))
+    write_atomic(path.with_suffix(".stamps"), _dump((store.token, store.layout, store.file_stamps, store.related,
+                                                     store.related_since)))
+
+
+def load_store(path: Path) -> PageStore | None:
+    """The store saved beside the cache file `path`, or None (missing, damaged, another format)."""
+    layout, stamps = _load(path.with_suffix(".pages")), _load(path.with_suffix(".stamps"))
+    if not isinstance(layout, PageStore) or not isinstance(stamps, tuple) or len(stamps) != 5:
+        return None
+    token, layout_token, file_stamps, related, since = stamps
+    if layout_token != layout.layout:
+        return None  # the two files were not saved together
+    return replace(layout, token=token, file_stamps=file_stamps, related=related, related_since=since)
+
+
+def _dump(value: Any) -> bytes:
+    return pickle.dumps((STORE_FORMAT, value), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(file: Path) -> Any:
+    try:
+        with file.open("rb") as handle:
+            enabled = gc.isenabled()
+            gc.disable()  # many small objects at once: no collection passes over them meanwhile
+            try:
+                fmt, value = pickle.load(handle)
+            finally:
+                if enabled:
+                    gc.enable()
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        return None  # a damaged store only costs a full rebuild
+    return value if fmt == STORE_FORMAT else None
+
+
+def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: Sequence[str], fresh: set[str],
+               file_stamps: Mapping[str, str], story_topics: Mapping[str, tuple[str, ...]],
+               links: Mapping[str, Sequence[Any]], groups: Mapping[str, tuple[str, ...]],
+               feed_jobs: Iterable[Any], mtimes: Mapping[str, datetime], previous: PageStore | None) -> PageStore:
+    """The store of a build: `views` its SiteViews, `specs`/`names` its pages and their files,
+    `fresh` the pages it rendered, `file_stamps` each content path's hash, `feed_jobs` its
+    `publish.FileJob`s, `previous` the last build's store when it belongs to the cache loaded."""
+    stories = views.stories
+    return PageStore(
+        token=token, layout=token, salt=salt,
+        order=tuple(v.slug for v in stories),
+        paths={v.slug: v.story.path for v in stories},
+        file_stamps={v.slug: file_stamps[v.story.path] for v in stories},
+        shapes={v.slug: story_shape(v.story, story_topics.get(v.slug, ()), v.status, mtimes.get(v.slug))
+                for v in stories},
+        topics={v.slug: story_topics.get(v.slug, ()) for v in stories},
+        topic_order={slug: tuple(v.slug for v in members) for slug, members in views.topic_stories.items()},
+        related=related_entries(links),
+        groups=dict(groups),
+        mtimes=dict(mtimes),
+        feeds={job.path: StoredFeed(job.path, job.feed.page, job.feed.title, job.feed.subtitle, job.feed.summaries_only,
+                                    job.feed.limit, tuple(v.slug for v in job.chosen))
+               for job in feed_jobs if job.feed is not None},
+        pages=stored_pages(specs, names, fresh, previous),
+    )

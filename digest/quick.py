@@ -1,0 +1,508 @@
+"""A quick rebuild in a new process after a few stories were edited (`digest build` after a save).
+
+The full engine (`build.py`) loads every story, builds every view and fingerprints every page:
+about three seconds at 10,000 stories even when one story changed. When only story files were
+edited, and none of them changed its *shape* (`pagestore.story_shape`: date, tags, outlet,
+topics...), every listing keeps its stories in the same order: only the pages that show an
+edited story, the story pages whose related list changed, and the feeds that show an edited
+story can differ. This path reads the page store of the last build (`pagestore.py`), reads only
+those stories (each record of the content cache is pickled on its own), renders those pages and
+feeds, and saves the cache as the full engine would. Anything else (a new, removed, renamed or
+re-dated story, a topic, page, template, static file or config edit, a changed same-story group,
+a damaged or missing cache, a missing output file) returns None, and the full engine builds:
+both give the same bytes (tests/unit/test_quick.py compares them with clean builds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from zoneinfo import ZoneInfo
+
+from digest import search, urls
+from digest.cache import BuildCache, Manifest, StoredRecords, code_version, delta_fits, load_manifest, load_related, \
+    load_state, save_delta, save_state
+from digest.content import Loaded, decode, listing_from_scan, parse_story
+from digest.errors import ContentError
+from digest.fingerprint import page_fingerprint
+from digest.inputs import RACY_NS, BuildOptions
+from digest.model import SiteConfig, Story
+from digest.output import WriteReport, write_site
+from digest.pagestore import PageStore, load_store, related_entry, save_store, story_shape, unpack_context
+from digest.progress import Stages
+from digest.views import SiteViews, make_view, ordered_pages
+
+QUICK_LIMIT = 16  # edited story files a quick rebuild takes on
+DRIFT_LIMIT = 64  # stories the saved related index has not read since their last edit (see `_relate`)
+
+
+@dataclass(frozen=True)
+class Quick:
+    """What a quick rebuild did."""
+
+    pages: int
+    report: WriteReport
+    rendered: int
+    warnings: tuple[str, ...]
+    deferred: Callable[[], object] | None
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """An edited story file: its record (new parse, or the old one under a new stat key)."""
+
+    shown: str
+    slug: str
+    loaded: Loaded
+    changed: bool  # its bytes changed (not only its modification time)
+
+
+def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path,
+                template_dirs: list[Path], cache_path: Path, inputs: tuple, stages: Stages,
+                static: Callable[[], dict[str, bytes]]) -> Quick | None:
+    """Rebuild after story edits that keep every story's shape, or None (the full engine builds then).
+
+    `static` gives the static files and theme assets (rewritten where they differ, as always)."""
+    if not options.persist or not options.use_cache or options.drafts or options.future:
+        return None
+    with stages.stage("cache load"):
+        last = load_manifest(cache_path)
+        edited_files = _edited_files(root, config, last, inputs, now)
+        if edited_files is None or not edited_files[0]:
+            return None
+        names, unsure = edited_files
+        state = load_state(cache_path)
+        if not state.store_token or state.manifest.saved_ns != last.saved_ns:
+            return None
+        store = load_store(cache_path)
+        records = StoredRecords.open(cache_path, state.records_base[0])
+        if store is None or store.token != state.store_token or records is None:
+            return None
+        if not delta_fits(len(records.changed) + len(records.removed) + len(names), len(store.paths)):
+            return None  # the full engine rewrites the content cache's base file
+        if not _outputs_present(out_dir, state.outputs):
+            return None
+    with stages.stage("parse content"):
+        site = _Site.read(root, config, inputs, records)
+        edits = _read_edits(root, config, names, records, site)
+        if edits is None or not _unchanged(root, config, unsure, records):
+            return None
+    with stages.stage("topics"):
+        chosen = _topics_of(edits, site, state)
+        if not _same_shapes(config, edits, chosen, store, site, now):
+            return None
+    file_stamps = dict(store.file_stamps)
+    file_stamps.update({e.slug: e.loaded.stamp for e in edits})
+    stories = _Stories(config, store, records, site, {e.slug: e.loaded.item for e in edits})
+    with stages.stage("related stories"):
+        related = _relate(config, cache_path, store, stories, file_stamps)
+        if related is None:
+            return None
+        links, groups, entries, relisted, since, related_files = related
+    edited = {e.slug for e in edits if e.changed}
+    stamps = _Stamps(store, site, records, file_stamps)
+    with stages.stage("fingerprints"):
+        specs = (_story_specs(stories, store, links, groups, entries, relisted, edited)
+                 + _listing_specs(stories, store, site, edited))
+        fingerprints = dict(state.fingerprints)
+        todo = []
+        for spec in specs:
+            name = urls.file_for(spec.url)
+            fingerprint = page_fingerprint(store.salt, spec.context, stamps)
+            if fingerprints.get(name) != fingerprint:
+                todo.append(spec)
+            fingerprints[name] = fingerprint
+    with stages.stage("render pages"):
+        from digest.render import render_pages
+
+        files: dict[str, Any] = dict(render_pages(config, _shell(site), todo, template_dirs))
+        rendered = len(todo)
+    with stages.stage("feeds"):
+        rendered += _feeds(config, now, store, stories, stamps, edited, fingerprints, files)
+    files.update(related_files)
+    files.update(static())
+    with stages.stage("write"):
+        protected = frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset()
+        report = write_site(out_dir, files, expected=set(state.outputs), protected=protected, previous=state.outputs)
+    search_records, deferred = dict(state.search_records), None
+    if config.search_enabled:
+        with stages.stage("search index"):
+            ordered = []
+            for slug in store.order:
+                key = stamps.of(slug)
+                record = search_records.get(key)
+                if record is None:
+                    record = search_records[key] = search.story_record(stories[slug], config.language)
+                ordered.append(record)
+            if options.defer_search:
+                import functools
+
+                deferred = functools.partial(search.index_site, out_dir, ordered)
+            else:
+                search.index_site(out_dir, ordered)
+    with stages.stage("cache save"):
+        changed_records = dict(records.changed)
+        changed_records.update({e.shown: e.loaded for e in edits})
+        save_delta(cache_path, records.token, changed_records, sorted(records.removed))
+        token = secrets.token_hex(8)
+        save_store(cache_path, replace(store, token=token, file_stamps=file_stamps, related_since=since,
+                                       related=entries if entries is not None else store.related), layout=False)
+        assignments = dict(state.topic_assignments)
+        assignments.update({e.loaded.stamp: chosen[e.slug] for e in edits})
+        manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=time.time_ns(),
+                            not_before_ns=last.not_before_ns, warnings=last.warnings, files=last.files)
+        save_state(cache_path, replace(state, manifest=manifest, fingerprints=fingerprints, search_records=search_records,
+                                       topic_assignments=assignments, store_token=token))
+    return Quick(pages=last.files, report=report, rendered=rendered, warnings=last.warnings, deferred=deferred)
+
+
+def _edited_files(root: Path, config: SiteConfig, last: Manifest, inputs: tuple, now: datetime
+                  ) -> tuple[list[str], list[str]] | None:
+    """(the story files edited since the last build or modified too close to its save to trust,
+    the other content files modified that close), as scanned (relative to the content folder),
+    when every file edited is an existing story file, no more than QUICK_LIMIT, and nothing else
+    changed; else None."""
+    if not last.inputs or len(last.inputs) != len(inputs) or int(now.timestamp() * 1_000_000_000) >= last.not_before_ns:
+        return None
+    if any(last.inputs[i] != inputs[i] for i in (0, 1, 2, 3, 4, 6)):
+        return None  # version, config, options, templates or static files
+    racy = last.saved_ns - RACY_NS
+    if any(mtime >= racy for group in (inputs[6], *(files for _, files in inputs[4])) for _, mtime, _ in group):
+        return None
+    old = {name: (mtime, size) for name, mtime, size in last.inputs[5]}
+    if len(old) != len(inputs[5]):
+        return None
+    edited, unsure = [], []
+    for row in inputs[5]:
+        before = old.get(row[0])
+        if before is None:
+            return None  # a new file
+        if before != (row[1], row[2]):
+            edited.append(row)
+        elif row[1] >= racy:
+            unsure.append(row)  # perhaps edited again within the same tick as the last build read it
+        if len(edited) + len(unsure) > QUICK_LIMIT:
+            return None
+    content = root / config.content_dir
+    base = str(content) + os.sep
+    stories = {path[len(base):] for path, _, _ in listing_from_scan(edited + unsure, content / "stories", root, content)}
+    if any(row[0] not in stories for row in edited):
+        return None  # a topic, a page, or a file that is not a story
+    return [row[0] for row in edited + unsure if row[0] in stories], [row[0] for row in unsure if row[0] not in stories]
+
+
+def _outputs_present(out_dir: Path, outputs: frozenset[str]) -> bool:
+    """Whether every file the last build left is still there (the full engine writes missing ones again)."""
+    base = str(out_dir) + os.sep
+    return bool(outputs) and all(os.path.isfile(base + name) for name in outputs)
+
+
+class _Site:
+    """The content files as the last build knew them: story paths, topics and pages (read from the cache)."""
+
+    def __init__(self, keys: dict[str, tuple[int, int]], topics: list, pages: list, zone: ZoneInfo,
+                 stamps: dict[str, str]):
+        self.keys = keys  # shown path -> (mtime_ns, size), from this build's scan
+        self.stamps = stamps  # topic and page file -> hash of its bytes
+        self.topics = topics
+        self.topic_by_slug = {t.slug: t for t in topics}
+        self.pages = pages
+        self.page_by_slug = {p.slug: p for p in pages}
+        self.zone = zone
+
+    @classmethod
+    def read(cls, root: Path, config: SiteConfig, inputs: tuple, records: StoredRecords) -> "_Site":
+        content = root / config.content_dir
+        found = {folder: [shown for _, shown, _ in listing_from_scan(inputs[5], content / folder, root, content)]
+                 for folder in ("topics", "pages")}
+        prefix = _shown_prefix(root, content)
+        keys = {prefix + name.replace(os.sep, "/"): (mtime, size) for name, mtime, size in inputs[5]}
+        topics = [records.get(shown).item for shown in found["topics"]]
+        pages = [records.get(shown).item for shown in found["pages"]]
+        stamps = {shown: records.get(shown).stamp for shown in found["topics"] + found["pages"]}
+        return cls(keys, topics, pages, ZoneInfo(config.timezone), stamps)
+
+
+def _shown_prefix(root: Path, content: Path) -> str:
+    """How content files are named in messages and caches (`content.listing_from_scan`): from `root`."""
+    top, base = str(root) + os.sep, str(content) + os.sep
+    return (base[len(top):] if base.startswith(top) else base).replace(os.sep, "/")
+
+
+def _read_edits(root: Path, config: SiteConfig, names: list[str], records: StoredRecords, site: _Site
+                ) -> list[_Edit] | None:
+    """Each edited story file read (and parsed when its bytes changed); None when one cannot be
+    parsed (the full engine reports it) or was not a built story."""
+    content = root / config.content_dir
+    edits = []
+    for name in names:
+        path = content / name
+        shown = path.relative_to(root).as_posix()
+        ids = records.ids(shown)
+        if ids is None:
+            return None
+        data = path.read_bytes()
+        stamp = hashlib.blake2b(data, digest_size=16).hexdigest()
+        key = site.keys[shown]
+        if stamp == ids[1]:
+            old = records.get(shown)
+            edits.append(_Edit(shown, old.item.slug, Loaded(key, stamp, old.item), False))
+            continue
+        try:
+            story = parse_story(decode(data, shown), shown, site.zone)
+        except ContentError:
+            return None
+        edits.append(_Edit(shown, story.slug, Loaded(key, stamp, story), True))
+    return edits
+
+
+def _unchanged(root: Path, config: SiteConfig, names: list[str], records: StoredRecords) -> bool:
+    """Whether these content files (not stories) still hold the bytes the last build read."""
+    content = root / config.content_dir
+    for name in names:
+        ids = records.ids((content / name).relative_to(root).as_posix())
+        if ids is not None and hashlib.blake2b((content / name).read_bytes(), digest_size=16).hexdigest() != ids[1]:
+            return False
+    return True
+
+
+def _topics_of(edits: list[_Edit], site: _Site, state: BuildCache) -> dict[str, tuple[str, ...]]:
+    """Each edited story's topics, as `build._assign_topics` gives them."""
+    from digest import topics as topics_mod
+
+    rules_key = hashlib.blake2b(repr([(t.slug, site.stamps[t.path]) for t in site.topics]).encode(),
+                                digest_size=16).hexdigest()
+    known = state.topic_assignments if state.topic_rules_key == rules_key else {}
+    out = {}
+    todo = [e.loaded.item for e in edits if e.loaded.stamp not in known]
+    fresh = topics_mod.assign_topics(todo, site.topics) if todo else {}
+    for e in edits:
+        out[e.slug] = known[e.loaded.stamp] if e.loaded.stamp in known else fresh[e.slug]
+    return out
+
+
+def _same_shapes(config: SiteConfig, edits: list[_Edit], chosen: Mapping[str, tuple[str, ...]], store: PageStore,
+                 site: _Site, now: datetime) -> bool:
+    """Whether every edited story is still built, under its slug, with its old shape, and every
+    undated story's entry time (its file's modification time, clamped to the clock) is unchanged."""
+    for e in edits:
+        story = e.loaded.item
+        if store.paths.get(e.slug) != e.shown or story.draft or (story.date is not None and story.date > now):
+            return False
+        if story_shape(story, chosen[e.slug], (), _entry_mtime(story, e.loaded.key, now)) != store.shapes[e.slug]:
+            return False
+    for slug, when in store.mtimes.items():
+        key = site.keys.get(store.paths[slug])
+        if key is None or _clamped(key, now) != when:
+            return False
+    return True
+
+
+def _entry_mtime(story: Story, key: tuple[int, int], now: datetime) -> datetime | None:
+    return _clamped(key, now) if story.date is None and story.ingested is None else None
+
+
+def _clamped(key: tuple[int, int], now: datetime) -> datetime:
+    """As `build._entry_mtimes`: the file's modification time, clamped to the build's clock."""
+    return min(datetime.fromtimestamp(key[0] // 1_000_000_000, tz=timezone.utc), now)
+
+
+class _Stories(Mapping):
+    """Story views by slug, made on first use from the content cache (only the stories a page shows are read)."""
+
+    def __init__(self, config: SiteConfig, store: PageStore, records: StoredRecords, site: _Site,
+                 edited: Mapping[str, Story]):
+        self._config, self._store, self._records, self._site, self._edited = config, store, records, site, edited
+        self._excerpt_sources = {s.casefold() for s in config.excerpt_sources}
+        self._made: dict[str, Any] = {}
+
+    def story(self, slug: str) -> Story:
+        story = self._edited.get(slug)
+        return story if story is not None else self._records.get(self._store.paths[slug]).item
+
+    def __getitem__(self, slug: str) -> Any:
+        view = self._made.get(slug)
+        if view is None:
+            view = self._made[slug] = make_view(self._config, self.story(slug), self._excerpt_sources,
+                                                self._site.topic_by_slug, self._store.topics[slug], ())
+        return view
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self._store.paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store.order)
+
+    def __len__(self) -> int:
+        return len(self._store.order)
+
+
+class _Stamps(Mapping):
+    """Content path -> stamp, as the full engine fingerprints with (`fingerprint.story_stamp` for stories)."""
+
+    def __init__(self, store: PageStore, site: _Site, records: StoredRecords, file_stamps: Mapping[str, str]):
+        self._store, self._site, self._records, self._file_stamps = store, site, records, file_stamps
+        self._slug_of = {path: slug for slug, path in store.paths.items()}
+
+    def of(self, slug: str) -> str:
+        """`story_stamp(file stamp, view)` of a built story, without making its view."""
+        topics = ",".join(s for s in self._store.topics[slug] if s in self._site.topic_by_slug)
+        return f"{slug}|{self._file_stamps[slug]}|{topics}|"
+
+    def __getitem__(self, path: str) -> str:
+        slug = self._slug_of.get(path)
+        if slug is not None:
+            return self.of(slug)
+        ids = self._records.ids(path)
+        if ids is None:
+            raise KeyError(path)
+        return ids[1]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slug_of)
+
+    def __len__(self) -> int:
+        return len(self._slug_of)
+
+
+def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _Stories,
+            file_stamps: Mapping[str, str]) -> tuple | None:
+    """(links, groups, related entries or None, the stories whose entry changed, the stories whose entry
+    quick rebuilds changed since the index was saved, {"related.json": bytes}) after the edits, from the
+    saved related index brought up to date with the stories it has not read since their last edit
+    (the index is saved by full builds only); None when the same-story groups changed or the
+    index cannot be used."""
+    if not (config.related_enabled and config.related_count > 0):
+        return {}, {}, None, set(), frozenset(), {}
+    from digest import related as related_mod
+
+    index = load_related(cache_path)
+    if not isinstance(index, related_mod.RelatedIndex) or index.count != config.related_count:
+        return None
+    drifted = index.drifted(file_stamps)
+    if drifted is None or len(drifted) > DRIFT_LIMIT:
+        return None
+    if drifted and index.update_some([stories.story(s) for s in drifted], store.topics, file_stamps) is None:
+        return None
+    relations = index.result()
+    groups = dict(relations.groups)
+    if groups != store.groups:
+        return None
+    # A list the index did not make again is the one it saved, which the store holds unless a
+    # quick rebuild since changed it (`related_since`): only those are compared.
+    changed = {}
+    for slug in relations.made | store.related_since:
+        entry = related_entry(relations.links[slug])
+        if store.related.get(slug) != entry:
+            changed[slug] = entry
+    entries = dict(store.related)
+    entries.update(changed)
+    return (relations.links, groups, entries, set(changed), store.related_since | frozenset(changed),
+            {"related.json": related_mod.related_json_bytes(relations)})
+
+
+class _Order(Sequence):
+    """A topic's stories in order, as views made on use."""
+
+    def __init__(self, slugs: tuple[str, ...], stories: _Stories):
+        self._slugs, self._stories = slugs, stories
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._stories[self._slugs[index]]
+
+    def __len__(self) -> int:
+        return len(self._slugs)
+
+
+class _Positions(Mapping):
+    """Topic slug -> {story slug: its position}, made for a topic on first use."""
+
+    def __init__(self, orders: Mapping[str, tuple[str, ...]]):
+        self._orders, self._made = orders, {}
+
+    def __getitem__(self, topic: str) -> Mapping[str, int]:
+        made = self._made.get(topic)
+        if made is None:
+            made = self._made[topic] = {slug: i for i, slug in enumerate(self._orders[topic])}
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._orders)
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+
+def _story_specs(stories: _Stories, store: PageStore, links: Mapping, groups: Mapping[str, tuple[str, ...]],
+                 entries: Mapping[str, tuple] | None, relisted: set[str], edited: set[str]) -> list:
+    """The story pages that can differ: the edited stories', those whose related list changed, and
+    those that show an edited story (as related, same story elsewhere, or topic neighbour)."""
+    from digest.render import PageSpec
+    from digest.views import _link_key, _links
+
+    pages = edited | relisted
+    if entries is not None:
+        pages.update(slug for slug, entry in entries.items() if any(other in edited for other, _ in entry))
+    pages.update(slug for slug, members in groups.items() if not edited.isdisjoint(members))
+    positions = _Positions(store.topic_order)
+    for slug in edited:
+        for topic in store.topics[slug]:
+            order = store.topic_order.get(topic)
+            if order is None:
+                continue
+            at = positions[topic][slug]
+            pages.update(order[i] for i in (at - 1, at + 1) if 0 <= i < len(order))
+    topic_stories = {topic: _Order(order, stories) for topic, order in store.topic_order.items()}
+    specs = []
+    for slug in sorted(pages):
+        view = stories[slug]
+        made = _links(*_link_key(view, stories, links, groups, topic_stories, positions))
+        specs.append(PageSpec(view.url, "story.html", {"entry": view, "links": made}))
+    return specs
+
+
+def _listing_specs(stories: _Stories, store: PageStore, site: _Site, edited: set[str]) -> list:
+    """The stored listing pages that show an edited story, with their stories' views made again."""
+    from digest.render import PageSpec
+
+    def resolve(kind: str, slug: str) -> Any:
+        if kind == "s":
+            return stories[slug]
+        return site.topic_by_slug[slug] if kind == "t" else site.page_by_slug[slug]
+
+    return [PageSpec(url, template, unpack_context(blob, resolve))
+            for url, template, blob, slugs in store.pages.values() if not edited.isdisjoint(slugs)]
+
+
+def _shell(site: _Site) -> SiteViews:
+    """Views with only what every page reads besides its context: the menu's topics and pages."""
+    return SiteViews(stories=(), by_slug={}, links={}, topics=tuple(sorted(site.topics, key=lambda t: t.title.casefold())),
+                     topic_stories={}, tags=(), tag_stories={}, sources=(), source_stories={}, months=(), undated=(),
+                     pages=ordered_pages(site.pages))
+
+
+def _feeds(config: SiteConfig, now: datetime, store: PageStore, stories: _Stories, stamps: _Stamps,
+           edited: set[str], fingerprints: dict[str, str], files: dict[str, Any]) -> int:
+    """Write again the feeds that show an edited story; returns how many."""
+    from digest.feeds import FeedJob, FeedWriter
+    from digest.publish import feed_fingerprint
+
+    writer, made = FeedWriter(config, now, store.mtimes), 0
+    for path, feed in store.feeds.items():
+        if edited.isdisjoint(feed.chosen):
+            continue
+        job = FeedJob(path, (), feed.page, feed.title, feed.subtitle, feed.summaries_only, feed.limit)
+        chosen = [stories[slug] for slug in feed.chosen]
+        fingerprint = feed_fingerprint(store.salt, job, chosen, stamps, store.mtimes)
+        if fingerprints.get(path) != fingerprint:
+            files[path] = writer.render(job, chosen)
+            made += 1
+        fingerprints[path] = fingerprint
+    return made
