@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from digest import __version__
-from digest import publish, search
-from digest import topics as topics_mod
 from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, remove_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
@@ -30,7 +28,6 @@ from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import Staged, WriteReport, write_fresh, write_site
 from digest.pagestore import PageStore, load_store, make_store, save_store
-from digest.parallel import fork_map, fresh_tree, render_all, staging_for, workers
 from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
 from digest import urls
@@ -102,6 +99,10 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
         return BuildResult(pages=quick.pages, report=quick.report, rendered=quick.rendered, warnings=quick.warnings,
                            deferred=quick.deferred, timings=stages.spent() + tried.spent(), quick=True)
     stages.add("quick rebuild check", sum(seconds for _, seconds in tried.spent()))
+    # the full engine's own modules (the quick path does without them)
+    from digest import publish, search
+    from digest.parallel import fresh_tree, render_all, staging_for, workers
+
     with stages.stage("cache load"):
         cache = _cache_for(cache_path, options)
     with stages.stage("parse content"):
@@ -314,6 +315,9 @@ def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: Bu
     known = cache.topic_assignments if cache.topic_rules_key == rules_key else {}
     stamps = [records[s.path].stamp for s in stories]
     todo = [s for s, stamp in zip(stories, stamps) if stamp not in known]
+    from digest import topics as topics_mod
+    from digest.parallel import fork_map
+
     fresh = dict(fork_map(lambda chunk: list(topics_mod.assign_topics(chunk, topics).items()), todo,
                           processes=None if parallel else 1)) if todo else {}
     assigned, memo = {}, {}  # memo: only the stamps of this build's stories

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import mmap
 import os
 import pickle
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from digest import __version__
-from digest.output import write_atomic
+from digest.output import write_atomic, write_atomic_parts
 
 CACHE_FORMAT = 8  # bump whenever the pickled classes change shape
 
@@ -59,6 +61,7 @@ class BuildCache:
     contexts: Mapping[str, tuple] = field(default_factory=dict)  # output file -> (page context, its fingerprint)
 
 
+@lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version plus a fingerprint of its source files, so a changed digest (a
     development checkout, an upgrade) never reuses a cache pickled by other code."""
@@ -90,8 +93,20 @@ def _load(path: Path, kind: type) -> Any:
 
 def load_manifest(path: Path) -> Manifest:
     """The saved manifest, or an empty one when missing, unreadable or from another version."""
-    manifest = _load(path.with_suffix(".manifest"), Manifest)
-    return manifest if manifest.version == code_version() else Manifest()
+    file = path.with_suffix(".manifest")
+    try:
+        stat = file.stat()
+    except OSError:
+        return Manifest()
+    key = (str(file), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    known = _MANIFESTS.get(key)
+    if known is None:  # read once per process (`digest build` checks it, then its quick path reads it)
+        _MANIFESTS.clear()
+        known = _MANIFESTS[key] = _load(file, Manifest)
+    return known if known.version == code_version() else Manifest()
+
+
+_MANIFESTS: dict[tuple, Manifest] = {}
 
 
 def load_state(path: Path) -> BuildCache:
@@ -199,17 +214,63 @@ def _no_gc() -> Iterator[None]:
 
 
 def load_related(path: Path) -> Any:
-    """The related-stories index saved beside the state, or None."""
-    value = _load(path.with_suffix(".related"), object)
-    return None if type(value) is object else value
+    """The related-stories index saved beside the state, or None.
+
+    Its arrays are not read but mapped (copy-on-write: the index may change them in place without
+    touching the file), so a rebuild pays only for the pages of them it reads."""
+    file = path.with_suffix(".related")
+    try:
+        with file.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
+    except (OSError, ValueError):  # missing, or empty
+        return None
+    view = memoryview(mapped)
+    try:
+        if bytes(view[:len(_RELATED_MAGIC)]) != _RELATED_MAGIC:
+            return None
+        size = int.from_bytes(view[-8:], "little")
+        with _no_gc():
+            fmt, (data_at, data_len), spans = pickle.loads(view[-8 - size:-8])
+            if fmt != CACHE_FORMAT:
+                return None
+            return pickle.loads(view[data_at:data_at + data_len], buffers=[view[at:at + n] for at, n in spans])
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError, IndexError):
+        return None  # a damaged or foreign index only costs a full computation
+
+
+_RELATED_MAGIC = b"digest-related\n"
+_ALIGN = 64  # each array starts at a multiple of this (numpy works on aligned memory without copying)
 
 
 def save_related(path: Path, index: Any) -> None:
-    """Save the related-stories index (or remove the saved one, for None)."""
+    """Save the related-stories index (or remove the saved one, for None). Layout: a magic line,
+    the index pickled with its large arrays out of band (pickle protocol 5), each array as it is
+    in memory (aligned), then a header of where each part is, and the header's length (8 bytes)."""
+    file = path.with_suffix(".related")
     if index is None:
-        path.with_suffix(".related").unlink(missing_ok=True)
-    else:
-        write_atomic(path.with_suffix(".related"), _dump(index))
+        file.unlink(missing_ok=True)
+        return
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(index, protocol=5, buffer_callback=buffers.append)
+    parts: list = [_RELATED_MAGIC]
+    at = len(_RELATED_MAGIC)
+
+    def place(chunk: Any, size: int) -> int:
+        nonlocal at
+        start = _aligned(at)
+        parts.extend([b"\0" * (start - at), chunk])
+        at = start + size
+        return start
+
+    data_at = place(data, len(data))
+    spans = [(place(raw, raw.nbytes), raw.nbytes) for raw in (b.raw() for b in buffers)]
+    header = pickle.dumps((CACHE_FORMAT, (data_at, len(data)), spans), protocol=pickle.HIGHEST_PROTOCOL)
+    parts += [header, len(header).to_bytes(8, "little")]
+    write_atomic_parts(file, parts)
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // _ALIGN) * _ALIGN
 
 
 def save_delta(path: Path, token: str, changed: Mapping[str, Any], removed: Sequence[str] = ()) -> None:

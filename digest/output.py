@@ -37,6 +37,21 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def write_atomic_parts(path: Path, parts: list) -> None:
+    """`write_atomic` of the concatenation of `parts` (bytes or buffers), without joining them first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for part in parts:
+                handle.write(part)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_site(out_dir: Path, files: Mapping[str, bytes | Staged], expected: set[str] | None = None,
                protected: frozenset[str] = frozenset(), previous: frozenset[str] | None = None) -> WriteReport:
     """Write `files` into `out_dir` and remove every file not in `expected` (default: `files`).

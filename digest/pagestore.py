@@ -24,9 +24,9 @@ from digest.views import StoryView
 STORE_FORMAT = 1
 
 
-# A listing page as stored: (URL, template, context pickled with stories by slug, the slugs of the
-# stories it shows). A plain tuple: four thousand of them unpickle in a few milliseconds.
-StoredPage = tuple[str, str, bytes, tuple[str, ...]]
+# A listing page as stored: (output file, URL, template, context pickled with stories by slug).
+# Plain tuples: four thousand of them unpickle in a few milliseconds.
+StoredPage = tuple[str, str, str, bytes]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class PageStore:
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     mtimes: Mapping[str, datetime] = field(default_factory=dict)  # undated stories' entry times (feeds)
     feeds: Mapping[str, StoredFeed] = field(default_factory=dict)
-    pages: Mapping[str, StoredPage] = field(default_factory=dict)  # output file -> listing page
+    pages: tuple[StoredPage, ...] = ()  # the listing pages
+    showing: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # slug -> the listing pages that show it
 
 
 def story_shape(story: Story, chosen: tuple[str, ...], status: tuple[str, ...], mtime: datetime | None) -> tuple:
@@ -131,20 +132,35 @@ def unpack_context(blob: bytes, resolve: Callable[[str, str], Any]) -> dict[str,
 
 
 def stored_pages(specs: Iterable[Any], names: Sequence[str], fresh: set[str], previous: PageStore | None
-                 ) -> dict[str, StoredPage]:
-    """The listing pages of a build (every page but story pages): those in `fresh` (rendered by
-    this build) pickled again, the others kept from `previous` when it has them."""
-    kept = previous.pages if previous is not None else {}
-    out: dict[str, StoredPage] = {}
+                 ) -> tuple[tuple[StoredPage, ...], dict[str, tuple[int, ...]]]:
+    """The listing pages of a build (every page but story pages), and for each story the ones that
+    show it: pages in `fresh` (rendered by this build) are pickled again, the others kept from
+    `previous` when it has them."""
+    kept = {page[0]: page for page in previous.pages} if previous is not None else {}
+    kept_slugs = _slugs_by_page(previous) if previous is not None else {}
+    pages: list[StoredPage] = []
+    showing: dict[str, list[int]] = {}
     for name, spec in zip(names, specs):
         if spec.template == "story.html":
             continue
         old = kept.get(name)
-        if old is not None and name not in fresh and old[0] == spec.url and old[1] == spec.template:
-            out[name] = old
-            continue
-        blob, slugs = pack_context(spec.context)
-        out[name] = (spec.url, spec.template, blob, slugs)
+        if old is not None and name not in fresh and old[1] == spec.url and old[2] == spec.template:
+            page, slugs = old, kept_slugs.get(name, ())
+        else:
+            blob, slugs = pack_context(spec.context)
+            page = (name, spec.url, spec.template, blob)
+        for slug in slugs:
+            showing.setdefault(slug, []).append(len(pages))
+        pages.append(page)
+    return tuple(pages), {slug: tuple(at) for slug, at in showing.items()}
+
+
+def _slugs_by_page(store: PageStore) -> dict[str, list[str]]:
+    """Output file -> the slugs of the stories it shows (the store's index turned around)."""
+    out: dict[str, list[str]] = {}
+    for slug, at in store.showing.items():
+        for i in at:
+            out.setdefault(store.pages[i][0], []).append(slug)
     return out
 
 
@@ -200,6 +216,7 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
     `fresh` the pages it rendered, `file_stamps` each content path's hash, `feed_jobs` its
     `publish.FileJob`s, `previous` the last build's store when it belongs to the cache loaded."""
     stories = views.stories
+    pages, showing = stored_pages(specs, names, fresh, previous)
     return PageStore(
         token=token, layout=token, salt=salt,
         order=tuple(v.slug for v in stories),
@@ -215,5 +232,5 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
         feeds={job.path: StoredFeed(job.path, job.feed.page, job.feed.title, job.feed.subtitle, job.feed.summaries_only,
                                     job.feed.limit, tuple(v.slug for v in job.chosen))
                for job in feed_jobs if job.feed is not None},
-        pages=stored_pages(specs, names, fresh, previous),
+        pages=pages, showing=showing,
     )

@@ -477,8 +477,8 @@ def _listing_specs(stories: _Stories, store: PageStore, site: _Site, edited: set
             return stories[slug]
         return site.topic_by_slug[slug] if kind == "t" else site.page_by_slug[slug]
 
-    return [PageSpec(url, template, unpack_context(blob, resolve))
-            for url, template, blob, slugs in store.pages.values() if not edited.isdisjoint(slugs)]
+    shown = sorted({i for slug in edited for i in store.showing.get(slug, ())})
+    return [PageSpec(store.pages[i][1], store.pages[i][2], unpack_context(store.pages[i][3], resolve)) for i in shown]
 
 
 def _shell(site: _Site) -> SiteViews:

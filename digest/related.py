@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import abc
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
@@ -720,7 +721,6 @@ class RelatedIndex:
         if getattr(self, "stale", True):
             raise ValueError("an index pickled by another digest: call update() first")
         memo, dirty, dv, cv = self._memo, self._dirty, self._doc_ver, self._cand_ver
-        links: dict[str, tuple[RelatedLink, ...]] = {}
         warnings: list[str] = []
         entries = []
         made = []
@@ -730,12 +730,10 @@ class RelatedIndex:
                     or (dirty and not dirty.isdisjoint(_listed(kept)))):
                 kept = memo[slug] = [dv[row], cv[row], *self._links(slug, self.docs[slug], self.cands.row(row)), None]
                 made.append(slug)
-            elif kept[2] is None:  # as unpickled: made into links once
-                kept[2] = tuple([RelatedLink(*x) for x in kept[4]])
-            links[slug] = kept[2]
             if kept[3]:
                 warnings.extend(kept[3])
             entries.append(kept)
+        links = _Links(self.pos, entries)
         edges, groups = self._edges, self._groups_kept
         near = set(self.cands.naming(np.array(sorted(self.pos[s] for s in dirty), dtype=np.int64)).tolist())
         for row, slug in enumerate(self.slugs):
@@ -748,7 +746,7 @@ class RelatedIndex:
         self._dirty = set()
         if groups is None:
             groups = self._groups_kept = self._groups(edges)
-        return Related(MappingProxyType(links), MappingProxyType(groups), tuple(warnings), frozenset(made),
+        return Related(links, MappingProxyType(groups), tuple(warnings), frozenset(made),
                        json_entries=lambda: self._json_entries(entries, groups))
 
     def _json_entries(self, entries: list[list], groups: Mapping[str, tuple[str, ...]]) -> list[str]:
@@ -759,7 +757,7 @@ class RelatedIndex:
             kept = self._json.get(slug)
             if kept is None or kept[0] is not entry or kept[1] != group:
                 seen = set(group)
-                items = tuple(group) + tuple(link.slug for link in entry[2] if link.slug not in seen)
+                items = tuple(group) + tuple(slug for slug in _listed(entry) if slug not in seen)
                 kept = self._json[slug] = (entry, group, _json_entry(slug, items))
             out.append(kept[2])
         return out
@@ -899,6 +897,29 @@ def _incidence(ptr: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray
     at = at.astype(np.int64)
     np.bitwise_or.at(bits, (rows, at // 64), np.left_shift(np.uint64(1), (at % 64).astype(np.uint64)))
     return bits, sizes
+
+
+class _Links(abc.Mapping):
+    """slug -> its related list (`RelatedLink`s). A list kept as plain tuples (as unpickled) is made
+    into links when first read, once: a rebuild that reads a few lists does not make them all."""
+
+    def __init__(self, rows: Mapping[str, int], entries: list[list]):
+        self._rows, self._entries = rows, entries
+
+    def __getitem__(self, slug: str) -> tuple[RelatedLink, ...]:
+        kept = self._entries[self._rows[slug]]
+        if kept[2] is None:
+            kept[2] = tuple([RelatedLink(*x) for x in kept[4]])
+        return kept[2]
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self._rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _listed(kept: list) -> list[str]:

@@ -27,10 +27,23 @@ def expected_json(stories, topics, count) -> bytes:
     return (json.dumps(related_json(related), ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
 
 
-@pytest.mark.parametrize("seed, keep", [(seed, keep) for seed in range(3) for keep in (6, 60)])
-def test_pickled_then_updated_equals_full_recomputation(seed, keep, monkeypatch):
+def through_file(folder):
+    """A round trip through the build cache's file (arrays mapped copy-on-write, not read)."""
+    from digest.cache import load_related, save_related
+
+    def trip(index: RelatedIndex) -> RelatedIndex:
+        save_related(folder / "state.pickle", index)
+        return load_related(folder / "state.pickle")
+    return trip
+
+
+@pytest.mark.parametrize("seed, keep, via", [(seed, keep, via) for seed in range(3) for keep in (6, 60)
+                                             for via in ("pickle", "file")])
+def test_pickled_then_updated_equals_full_recomputation(seed, keep, via, monkeypatch, tmp_path):
     """Each step is a build: edit, update, result (sometimes not), pickle, next process unpickles."""
     import digest.related as related
+
+    roundtrip_ = roundtrip if via == "pickle" else through_file(tmp_path)
 
     monkeypatch.setattr(related, "CANDIDATES", keep)
     monkeypatch.setattr(related, "TOP_TERMS", 12)
@@ -42,7 +55,7 @@ def test_pickled_then_updated_equals_full_recomputation(seed, keep, monkeypatch)
     index.result()
     partial = 0
     for step in range(14):
-        index = roundtrip(index)
+        index = roundtrip_(index)
         for _ in range(rng.randint(1, 2)):
             k = rng.randrange(len(stories))
             stories[k] = edit(rng, stories[k])
@@ -195,3 +208,53 @@ def test_stamps_given_to_a_new_index_spare_the_first_update(monkeypatch):
     index.update(stories, {}, {**stamps, stories[7].slug: "edited"})
     assert calls == [stories[7].slug]
     assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+
+
+def test_a_mapped_index_changed_in_place_leaves_its_file_as_it_was(tmp_path):
+    """The arrays of a loaded index are the file's pages mapped copy-on-write: an update writes
+    private copies, and the file still holds the saved index."""
+    from digest.cache import load_related, save_related
+
+    rng = random.Random(6)
+    stories = [random_story(rng, i) for i in range(40)]
+    save_related(tmp_path / "state.pickle", RelatedIndex(stories, {}, count=3))
+    saved = (tmp_path / "state.related").read_bytes()
+    index = load_related(tmp_path / "state.pickle")
+    assert index.t_cols.flags.writeable and not index.t_cols.flags.owndata  # a view of the mapping
+    before = snapshot(index)
+    stories[3] = edit(rng, stories[3])
+    index.update(stories, {})
+    assert snapshot(index) != before
+    assert (tmp_path / "state.related").read_bytes() == saved
+    assert snapshot(load_related(tmp_path / "state.pickle")) == before
+
+
+def test_a_damaged_index_file_is_ignored(tmp_path):
+    from digest.cache import load_related, save_related
+
+    rng = random.Random(7)
+    save_related(tmp_path / "state.pickle", RelatedIndex([random_story(rng, i) for i in range(10)], {}, count=3))
+    data = (tmp_path / "state.related").read_bytes()
+    for damaged in (b"", data[:40], b"x" + data[1:], data[:-3]):
+        (tmp_path / "state.related").write_bytes(damaged)
+        assert load_related(tmp_path / "state.pickle") is None
+
+
+def test_updating_the_drifted_stories_equals_a_full_update():
+    """`update_some` with the stories whose stamp `drifted` (what a quick rebuild does) gives the
+    index a full `update` gives."""
+    rng = random.Random(8)
+    stories = [random_story(rng, i) for i in range(50)]
+    stamps = {s.slug: "v0" for s in stories}
+    index = RelatedIndex(stories, {}, count=3, stamps=stamps)
+    index.result()
+    index = roundtrip(index)
+    for k in (4, 17, 30):
+        stories[k] = edit(rng, stories[k])
+        stamps[stories[k].slug] = "v1"
+    drifted = index.drifted(stamps)
+    assert sorted(drifted) == sorted(stories[k].slug for k in (4, 17, 30))
+    index.update_some([s for s in stories if s.slug in drifted], {}, stamps)
+    assert index.drifted(stamps) == []
+    assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+    assert index.drifted({**stamps, "unknown": "v0"}) is None
