@@ -93,26 +93,37 @@ def _load(path: Path, kind: type) -> Any:
 
 def load_manifest(path: Path) -> Manifest:
     """The saved manifest, or an empty one when missing, unreadable or from another version."""
-    file = path.with_suffix(".manifest")
-    try:
-        stat = file.stat()
-    except OSError:
-        return Manifest()
-    key = (str(file), stat.st_mtime_ns, stat.st_size, stat.st_ino)
-    known = _MANIFESTS.get(key)
-    if known is None:  # read once per process (`digest build` checks it, then its quick path reads it)
-        _MANIFESTS.clear()
-        known = _MANIFESTS[key] = _load(file, Manifest)
-    return known if known.version == code_version() else Manifest()
+    manifest = _once("manifest", [path.with_suffix(".manifest")], lambda: _load(path.with_suffix(".manifest"), Manifest))
+    return manifest if manifest.version == code_version() else Manifest()
 
 
-_MANIFESTS: dict[tuple, Manifest] = {}
+_READ: dict[str, tuple[tuple, Any]] = {}  # what -> (the files' identities, what was read from them)
+
+
+def _once(what: str, files: list[Path], read: Any) -> Any:
+    """`read()`, or what it gave last in this process while `files` are the very same files (by
+    inode, size and mtime: the cache is only ever replaced, never written in place). `digest build`
+    checks the manifest, and its quick path then reads the state that the full engine reads again
+    when the quick path cannot build; each file is read once."""
+    identity = []
+    for file in files:
+        try:
+            stat = file.stat()
+            identity.append((str(file), stat.st_ino, stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            identity.append((str(file), None))
+    known = _READ.get(what)
+    if known is not None and known[0] == tuple(identity):
+        return known[1]
+    value = read()
+    _READ[what] = (tuple(identity), value)
+    return value
 
 
 def load_state(path: Path) -> BuildCache:
     """The saved state without the parsed content and the related index (empty when missing,
     unreadable or from another version): what a quick rebuild reads."""
-    cache = _load(path, BuildCache)
+    cache = _once("state", [path], lambda: _load(path, BuildCache))
     return cache if cache.manifest.version == code_version() else BuildCache()
 
 
@@ -149,6 +160,12 @@ class StoredRecords:
     @classmethod
     def open(cls, path: Path, token: str) -> "StoredRecords | None":
         """The records saved beside the state whose records token is `token`, or None."""
+        found = _once("records", [path.with_suffix(".records"), path.with_suffix(".delta")],
+                      lambda: cls._open(path))
+        return found if found is not None and found.token == token and token else None
+
+    @classmethod
+    def _open(cls, path: Path) -> "StoredRecords | None":
         file = path.with_suffix(".records")
         try:
             with file.open("rb") as handle, _no_gc():
@@ -156,8 +173,9 @@ class StoredRecords:
                 start = handle.tell()
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
             return None
-        if fmt != CACHE_FORMAT or not token or not isinstance(header, tuple) or len(header) != 3 or header[0] != token:
+        if fmt != CACHE_FORMAT or not isinstance(header, tuple) or len(header) != 3:
             return None
+        token = header[0]
         delta = _load(path.with_suffix(".delta"), tuple)
         changed, removed = {}, frozenset()
         if delta:

@@ -87,8 +87,6 @@ def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: date
             return None
         if not delta_fits(len(records.changed) + len(records.removed) + len(names), len(store.paths)):
             return None  # the full engine rewrites the content cache's base file
-        if not _outputs_present(out_dir, state.outputs):
-            return None
     with stages.stage("parse content"):
         site = _Site.read(root, config, inputs, records)
         edits = _read_edits(root, config, names, records, site)
@@ -96,7 +94,7 @@ def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: date
             return None
     with stages.stage("topics"):
         chosen = _topics_of(edits, site, state)
-        if not _same_shapes(config, edits, chosen, store, site, now):
+        if not _same_shapes(config, edits, chosen, store, site, now) or not _outputs_present(out_dir, state.outputs):
             return None
     file_stamps = dict(store.file_stamps)
     file_stamps.update({e.slug: e.loaded.stamp for e in edits})
