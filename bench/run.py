@@ -24,6 +24,7 @@ reached the story's output page (`ok` column), so a tool that skipped the work i
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import json
 import os
@@ -115,6 +116,9 @@ def snapshot_digest(work: Path) -> tuple[Path, str]:
     for name in ("digest", "templates"):
         if (REPO_ROOT / name).is_dir():
             shutil.copytree(REPO_ROOT / name, root / name, ignore=ignore)
+    # Byte-compiled, as `pip install` leaves a package: otherwise, where PYTHONDONTWRITEBYTECODE is
+    # set (as on this machine), every run would compile every module again (~0.1 s a run).
+    compileall.compile_dir(str(root / "digest"), quiet=1)
     return root, commit
 
 

@@ -101,3 +101,12 @@ def test_rebuild_scenarios_alone_measure_a_rebuild(tmp_path: Path) -> None:
     assert "built the site once, untimed" in run.format_markdown(report)
     cache = tmp_path / f"s{SEED}-n{STORIES}" / "digest" / ".digest" / "cache"
     assert list(cache.glob("*.delta")), "the timed build saved a delta of the edited story: a rebuild"
+
+
+def test_the_digest_snapshot_is_byte_compiled(tmp_path: Path) -> None:
+    """The measured copy of digest carries its bytecode, as an installed package does (where
+    PYTHONDONTWRITEBYTECODE is set, a copy without it would compile every module at every run)."""
+    root, _ = run.snapshot_digest(tmp_path)
+    modules = sorted(p.stem for p in (root / "digest").glob("*.py"))
+    compiled = {p.name.split(".")[0] for p in (root / "digest" / "__pycache__").glob("*.pyc")}
+    assert modules and set(modules) <= compiled
