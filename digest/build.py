@@ -21,9 +21,9 @@ from typing import Callable, Iterable
 
 from digest import __version__
 from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, remove_cache, save_cache
-from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, template_dirs, up_to_date
+from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, racy_inputs, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
-from digest.content import load_site_cached
+from digest.content import load_site_cached, shown_prefix
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import Staged, WriteReport, write_fresh, write_site
@@ -182,8 +182,12 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER
     total = len(fingerprints) + len(extra)
-    manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=_wall_ns(), not_before_ns=not_before,
-                        warnings=tuple(warnings), files=total)
+    saved_ns = _wall_ns()
+    prefix = shown_prefix(root, root / config.content_dir)
+    manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=saved_ns, not_before_ns=not_before,
+                        warnings=tuple(warnings), files=total, racy=racy_inputs(
+                            inputs, saved_ns, lambda name: getattr(records.get(prefix + name.replace(os.sep, "/")),
+                                                                   "stamp", None)))
     _REMEMBERED.pop(cache_path, None)
     store = None
     if options.persist:  # what a quick rebuild in a new process needs (quick.py)

@@ -38,6 +38,9 @@ class Manifest:
     not_before_ns: int = 0  # the build's clock must stay below this (the next future story) for a no-op
     warnings: tuple[str, ...] = ()  # repeated by a build that finds nothing changed
     files: int = 0  # output files of that build
+    # content files modified too close to the save to trust their stat: (name as scanned, the hash
+    # of the bytes the build read); None when some other input was (then nothing is vouched for)
+    racy: tuple[tuple[str, str], ...] | None = ()
 
 
 @dataclass(frozen=True)

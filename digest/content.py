@@ -284,6 +284,13 @@ def listing_from_scan(scanned: Sequence[tuple[str, int, int]], folder: Path, roo
     return [(path, shown, key) for _, path, shown, key in found]
 
 
+def shown_prefix(root: Path, content: Path) -> str:
+    """How content files are named in messages and caches (`listing_from_scan`: from `root`, with
+    `/`): this prefix and then the name as `cache.scan` lists it under `content`."""
+    top, base = str(root) + os.sep, str(content) + os.sep
+    return (base[len(top):] if base.startswith(top) else base).replace(os.sep, "/")
+
+
 def read_text(path: Path, shown: str) -> str:
     """Read a content file as UTF-8; a file that is not UTF-8 is a ContentError."""
     return decode(path.read_bytes(), shown)

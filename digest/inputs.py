@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from digest import __version__
 from digest.cache import Manifest, cache_file, load_manifest, scan
@@ -71,14 +72,53 @@ def newest_mtime(inputs: tuple) -> int:
 
 def up_to_date(root: Path, config: SiteConfig, options: BuildOptions, now: datetime,
                inputs: tuple | None = None) -> Manifest | None:
-    """The last build's manifest when nothing it depends on changed (and no future story came due)."""
+    """The last build's manifest when nothing it depends on changed (and no future story came due).
+
+    A file modified within RACY_NS of the last save may have changed again without a new size or
+    modification time: a content file's bytes are hashed and compared with those the build read
+    (`Manifest.racy`); any other such file means a build."""
     if not options.use_cache:
         return None
     out = output_dir(root, config, options)
     last = load_manifest(cache_file(root, out))
     inputs = inputs if inputs is not None else input_manifest(root, config, options)
     now_ns = int(now.timestamp() * 1_000_000_000)
-    if (last.inputs == inputs and now_ns < last.not_before_ns and out.is_dir()
-            and newest_mtime(inputs) < last.saved_ns - RACY_NS):
+    if not (last.inputs == inputs and now_ns < last.not_before_ns and out.is_dir()):
+        return None
+    if newest_mtime(inputs) < last.saved_ns - RACY_NS:
         return last
-    return None
+    return last if _racy_unchanged(root / config.content_dir, inputs, last) else None
+
+
+def _racy_unchanged(content: Path, inputs: tuple, last: Manifest) -> bool:
+    """Whether every input modified too close to the last save is a content file that still holds
+    the bytes that build read."""
+    racy = last.saved_ns - RACY_NS
+    if last.racy is None or any(mtime >= racy for group in (inputs[6], *(files for _, files in inputs[4]))
+                                for _, mtime, _ in group):
+        return False
+    read = dict(last.racy)
+    for name, mtime, _size in inputs[5]:
+        if mtime >= racy:
+            stamp = read.get(name)
+            if stamp is None or hashlib.blake2b((content / name).read_bytes(), digest_size=16).hexdigest() != stamp:
+                return False
+    return True
+
+
+def racy_inputs(inputs: tuple, saved_ns: int, stamp_of: Callable[[str], str | None]
+                ) -> tuple[tuple[str, str], ...] | None:
+    """`Manifest.racy` for a save at `saved_ns`: each content file modified within RACY_NS of it,
+    with `stamp_of(name)`, the hash of the bytes the build read (None when that is not known, or
+    when a template or static file is that recent)."""
+    racy = saved_ns - RACY_NS
+    if any(mtime >= racy for group in (inputs[6], *(files for _, files in inputs[4])) for _, mtime, _ in group):
+        return None
+    out = []
+    for name, mtime, _size in inputs[5]:
+        if mtime >= racy:
+            stamp = stamp_of(name)
+            if stamp is None:
+                return None
+            out.append((name, stamp))
+    return tuple(out)

@@ -15,6 +15,7 @@ both give the same bytes (tests/unit/test_quick.py compares them with clean buil
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
@@ -29,10 +30,10 @@ from zoneinfo import ZoneInfo
 from digest import search, urls
 from digest.cache import BuildCache, Manifest, StoredRecords, code_version, delta_fits, load_manifest, load_related, \
     load_state, save_delta, save_state
-from digest.content import Loaded, decode, listing_from_scan, parse_story
+from digest.content import Loaded, decode, listing_from_scan, parse_story, shown_prefix
 from digest.errors import ContentError
 from digest.fingerprint import page_fingerprint
-from digest.inputs import RACY_NS, BuildOptions
+from digest.inputs import RACY_NS, BuildOptions, racy_inputs
 from digest.model import SiteConfig, Story
 from digest.output import WriteReport, write_site
 from digest.pagestore import PageStore, load_store, related_entry, save_store, story_shape, unpack_context
@@ -64,6 +65,19 @@ class _Edit:
     changed: bool  # its bytes changed (not only its modification time)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What the checks of a quick rebuild read: the last build's cache and the edited stories."""
+
+    last: Manifest
+    state: BuildCache
+    store: PageStore
+    records: StoredRecords
+    site: "_Site"
+    edits: list[_Edit]
+    chosen: Mapping[str, tuple[str, ...]]  # each edited story's topics
+
+
 def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path,
                 template_dirs: list[Path], cache_path: Path, inputs: tuple, stages: Stages,
                 static: Callable[[], dict[str, bytes]]) -> Quick | None:
@@ -72,6 +86,55 @@ def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: date
     `static` gives the static files and theme assets (rewritten where they differ, as always)."""
     if not options.persist or not options.use_cache or options.drafts or options.future:
         return None
+    plan = _plan(root, config, now, out_dir, cache_path, inputs, stages)
+    if plan is None:
+        return None
+    store, state = plan.store, plan.state
+    if not any(e.changed for e in plan.edits):  # touched, or too recent to trust, but the same bytes
+        with stages.stage("cache save"):
+            _save(cache_path, plan, inputs, None, dict(state.fingerprints), dict(state.search_records))
+        return Quick(pages=plan.last.files, report=WriteReport(0, plan.last.files, 0), rendered=0,
+                     warnings=plan.last.warnings, deferred=None)
+    file_stamps = {**store.file_stamps, **{e.slug: e.loaded.stamp for e in plan.edits}}
+    stories = _Stories(config, store, plan.records, plan.site, {e.slug: e.loaded.item for e in plan.edits})
+    with stages.stage("related stories"):
+        related = _relate(config, cache_path, store, stories, file_stamps)
+        if related is None:
+            return None
+        links, groups, entries, relisted, since, related_files = related
+    edited = {e.slug for e in plan.edits if e.changed}
+    stamps = _Stamps(store, plan.site, plan.records, file_stamps)
+    fingerprints = dict(state.fingerprints)
+    with stages.stage("fingerprints"):
+        specs = (_story_specs(stories, store, links, groups, entries, relisted, edited)
+                 + _listing_specs(stories, store, plan.site, edited))
+        todo = _changed_pages(specs, store.salt, stamps, fingerprints)
+    with stages.stage("render pages"):
+        from digest.render import render_pages
+
+        files: dict[str, Any] = dict(render_pages(config, _shell(plan.site), todo, template_dirs))
+    with stages.stage("feeds"):
+        rendered = len(todo) + _feeds(config, now, store, stories, stamps, edited, fingerprints, files)
+    files.update(related_files)
+    files.update(static())
+    with stages.stage("write"):
+        protected = frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset()
+        report = write_site(out_dir, files, expected=set(state.outputs), protected=protected, previous=state.outputs)
+    search_records, deferred = dict(state.search_records), None
+    if config.search_enabled:
+        with stages.stage("search index"):
+            deferred = _search(config, options, out_dir, store, stories, stamps, search_records)
+    with stages.stage("cache save"):
+        store = replace(store, token=secrets.token_hex(8), file_stamps=file_stamps, related_since=since,
+                        related=entries if entries is not None else store.related)
+        _save(cache_path, plan, inputs, store, fingerprints, search_records)
+    return Quick(pages=plan.last.files, report=report, rendered=rendered, warnings=plan.last.warnings,
+                 deferred=deferred)
+
+
+def _plan(root: Path, config: SiteConfig, now: datetime, out_dir: Path, cache_path: Path, inputs: tuple,
+          stages: Stages) -> _Plan | None:
+    """The edited stories and the cache they apply to, when a quick rebuild can take them on."""
     with stages.stage("cache load"):
         last = load_manifest(cache_path)
         edited_files = _edited_files(root, config, last, inputs, now)
@@ -96,69 +159,65 @@ def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: date
         chosen = _topics_of(edits, site, state)
         if not _same_shapes(config, edits, chosen, store, site, now) or not _outputs_present(out_dir, state.outputs):
             return None
-    file_stamps = dict(store.file_stamps)
-    file_stamps.update({e.slug: e.loaded.stamp for e in edits})
-    stories = _Stories(config, store, records, site, {e.slug: e.loaded.item for e in edits})
-    with stages.stage("related stories"):
-        related = _relate(config, cache_path, store, stories, file_stamps)
-        if related is None:
-            return None
-        links, groups, entries, relisted, since, related_files = related
-    edited = {e.slug for e in edits if e.changed}
-    stamps = _Stamps(store, site, records, file_stamps)
-    with stages.stage("fingerprints"):
-        specs = (_story_specs(stories, store, links, groups, entries, relisted, edited)
-                 + _listing_specs(stories, store, site, edited))
-        fingerprints = dict(state.fingerprints)
-        todo = []
-        for spec in specs:
-            name = urls.file_for(spec.url)
-            fingerprint = page_fingerprint(store.salt, spec.context, stamps)
-            if fingerprints.get(name) != fingerprint:
-                todo.append(spec)
-            fingerprints[name] = fingerprint
-    with stages.stage("render pages"):
-        from digest.render import render_pages
+    return _Plan(last, state, store, records, site, edits, chosen)
 
-        files: dict[str, Any] = dict(render_pages(config, _shell(site), todo, template_dirs))
-        rendered = len(todo)
-    with stages.stage("feeds"):
-        rendered += _feeds(config, now, store, stories, stamps, edited, fingerprints, files)
-    files.update(related_files)
-    files.update(static())
-    with stages.stage("write"):
-        protected = frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset()
-        report = write_site(out_dir, files, expected=set(state.outputs), protected=protected, previous=state.outputs)
-    search_records, deferred = dict(state.search_records), None
-    if config.search_enabled:
-        with stages.stage("search index"):
-            ordered = []
-            for slug in store.order:
-                key = stamps.of(slug)
-                record = search_records.get(key)
-                if record is None:
-                    record = search_records[key] = search.story_record(stories[slug], config.language)
-                ordered.append(record)
-            if options.defer_search:
-                import functools
 
-                deferred = functools.partial(search.index_site, out_dir, ordered)
-            else:
-                search.index_site(out_dir, ordered)
-    with stages.stage("cache save"):
-        changed_records = dict(records.changed)
-        changed_records.update({e.shown: e.loaded for e in edits})
-        save_delta(cache_path, records.token, changed_records, sorted(records.removed))
-        token = secrets.token_hex(8)
-        save_store(cache_path, replace(store, token=token, file_stamps=file_stamps, related_since=since,
-                                       related=entries if entries is not None else store.related), layout=False)
-        assignments = dict(state.topic_assignments)
-        assignments.update({e.loaded.stamp: chosen[e.slug] for e in edits})
-        manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=time.time_ns(),
-                            not_before_ns=last.not_before_ns, warnings=last.warnings, files=last.files)
-        save_state(cache_path, replace(state, manifest=manifest, fingerprints=fingerprints, search_records=search_records,
-                                       topic_assignments=assignments, store_token=token))
-    return Quick(pages=last.files, report=report, rendered=rendered, warnings=last.warnings, deferred=deferred)
+def _changed_pages(specs: list, salt: str, stamps: Mapping[str, str], fingerprints: dict[str, str]) -> list:
+    """The specs whose fingerprint differs from the last build's (`fingerprints` is brought up to date)."""
+    todo = []
+    for spec in specs:
+        name = urls.file_for(spec.url)
+        fingerprint = page_fingerprint(salt, spec.context, stamps)
+        if fingerprints.get(name) != fingerprint:
+            todo.append(spec)
+        fingerprints[name] = fingerprint
+    return todo
+
+
+def _search(config: SiteConfig, options: BuildOptions, out_dir: Path, store: PageStore, stories: "_Stories",
+            stamps: "_Stamps", search_records: dict) -> Callable[[], object] | None:
+    """Index the site's text again (Pagefind), with the edited stories' new records; returns the
+    indexing when `defer_search` asks to run it later."""
+    ordered = []
+    for slug in store.order:
+        key = stamps.of(slug)
+        record = search_records.get(key)
+        if record is None:
+            record = search_records[key] = search.story_record(stories[slug], config.language)
+        ordered.append(record)
+    if options.defer_search:
+        return functools.partial(search.index_site, out_dir, ordered)
+    search.index_site(out_dir, ordered)
+    return None
+
+
+def _save(cache_path: Path, plan: _Plan, inputs: tuple, store: PageStore | None, fingerprints: dict[str, str],
+          search_records: dict) -> None:
+    """Save the cache as the full engine would have left it: the edited records (delta), the store's
+    stamps (`store`, None when unchanged), then the state and the manifest that vouches for them
+    (the related index is not saved: the next build brings it up to date with what it has not
+    read, see `_relate`)."""
+    records = plan.records
+    save_delta(cache_path, records.token, {**records.changed, **{e.shown: e.loaded for e in plan.edits}},
+               sorted(records.removed))
+    if store is None:
+        store = plan.store
+    else:
+        save_store(cache_path, store, layout=False)
+    assignments = {**plan.state.topic_assignments, **{e.loaded.stamp: plan.chosen[e.slug] for e in plan.edits}}
+    last, saved_ns = plan.last, time.time_ns()
+    prefix, edited = shown_prefix(plan.site.root, plan.site.content), {e.shown: e.loaded.stamp for e in plan.edits}
+
+    def stamp_of(name: str) -> str | None:
+        shown = prefix + name.replace(os.sep, "/")
+        ids = records.ids(shown)
+        return edited.get(shown) or (ids[1] if ids is not None else None)
+
+    manifest = Manifest(version=code_version(), inputs=inputs, saved_ns=saved_ns, not_before_ns=last.not_before_ns,
+                        warnings=last.warnings, files=last.files, racy=racy_inputs(inputs, saved_ns, stamp_of))
+    save_state(cache_path, replace(plan.state, manifest=manifest, fingerprints=fingerprints,
+                                   search_records=search_records, topic_assignments=assignments,
+                                   store_token=store.token))
 
 
 def _edited_files(root: Path, config: SiteConfig, last: Manifest, inputs: tuple, now: datetime
@@ -205,8 +264,9 @@ def _outputs_present(out_dir: Path, outputs: frozenset[str]) -> bool:
 class _Site:
     """The content files as the last build knew them: story paths, topics and pages (read from the cache)."""
 
-    def __init__(self, keys: dict[str, tuple[int, int]], topics: list, pages: list, zone: ZoneInfo,
-                 stamps: dict[str, str]):
+    def __init__(self, root: Path, content: Path, keys: dict[str, tuple[int, int]], topics: list, pages: list,
+                 zone: ZoneInfo, stamps: dict[str, str]):
+        self.root, self.content = root, content
         self.keys = keys  # shown path -> (mtime_ns, size), from this build's scan
         self.stamps = stamps  # topic and page file -> hash of its bytes
         self.topics = topics
@@ -220,18 +280,12 @@ class _Site:
         content = root / config.content_dir
         found = {folder: [shown for _, shown, _ in listing_from_scan(inputs[5], content / folder, root, content)]
                  for folder in ("topics", "pages")}
-        prefix = _shown_prefix(root, content)
+        prefix = shown_prefix(root, content)
         keys = {prefix + name.replace(os.sep, "/"): (mtime, size) for name, mtime, size in inputs[5]}
         topics = [records.get(shown).item for shown in found["topics"]]
         pages = [records.get(shown).item for shown in found["pages"]]
         stamps = {shown: records.get(shown).stamp for shown in found["topics"] + found["pages"]}
-        return cls(keys, topics, pages, ZoneInfo(config.timezone), stamps)
-
-
-def _shown_prefix(root: Path, content: Path) -> str:
-    """How content files are named in messages and caches (`content.listing_from_scan`): from `root`."""
-    top, base = str(root) + os.sep, str(content) + os.sep
-    return (base[len(top):] if base.startswith(top) else base).replace(os.sep, "/")
+        return cls(root, content, keys, topics, pages, ZoneInfo(config.timezone), stamps)
 
 
 def _read_edits(root: Path, config: SiteConfig, names: list[str], records: StoredRecords, site: _Site

@@ -112,6 +112,30 @@ def test_no_change_rebuild_does_no_work(tmp_path: Path) -> None:
     assert "A edited" in (tmp_path / "output/stories/a/index.html").read_text(encoding="utf-8")
 
 
+def test_a_story_saved_just_before_a_build_is_trusted_once_its_bytes_are_checked(tmp_path: Path) -> None:
+    """A file modified within two seconds of a build's save may change again within the same
+    tick of the file system's clock, keeping its size and modification time: the next build
+    hashes it (not the whole site) and does nothing when it holds the bytes the build read."""
+    import os
+    import time
+
+    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
+    (tmp_path / "content" / "stories").mkdir(parents=True)
+    story = tmp_path / "content" / "stories" / "a.md"
+    story.write_text("---\ntitle: A\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")
+    past = time.time() - 60
+    os.utime(story, (past, past))
+    build_site(tmp_path, now=NOW)
+    story.write_text("---\ntitle: B\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")
+    assert not build_site(tmp_path, now=NOW).skipped
+    assert build_site(tmp_path, now=NOW).skipped  # recent, but its bytes are the ones built
+    stat = story.stat()
+    story.write_text("---\ntitle: C\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")  # same size
+    os.utime(story, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same modification time
+    assert not build_site(tmp_path, now=NOW).skipped
+    assert "<title>C" in (tmp_path / "output/stories/a/index.html").read_text(encoding="utf-8")
+
+
 def test_future_story_appears_when_its_time_comes(tmp_path: Path) -> None:
     (tmp_path / "digest.toml").write_text("", encoding="utf-8")
     (tmp_path / "content" / "stories").mkdir(parents=True)
