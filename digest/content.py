@@ -20,10 +20,8 @@ from slugify import slugify
 
 from digest import frontmatter
 from digest.cache import scan
-from digest.forkmap import fork_map
 from digest.errors import ContentError, Problem
 from digest.model import FrozenMap, Image, Page, Site, SiteConfig, Story, Topic
-from digest.topics import parse_rules
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _STORY_KEYS = {
@@ -331,6 +329,9 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
     `parallel`, a large batch of changed files is parsed on every core. `scanned`: the content
     folder's files as `cache.scan` just listed them (the build's input manifest), if at hand.
     """
+    from digest.forkmap import fork_map  # multiprocessing: not needed by a quick rebuild, which reads no folder
+    from digest.topics import parse_rules
+
     root = config.root
     content = root / config.content_dir
     tz = ZoneInfo(config.timezone)

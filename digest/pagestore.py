@@ -11,6 +11,7 @@ are not stored: they are made again from a story's view and links.
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import pickle
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from digest.model import Page, Story, Topic
 from digest.views import StoryView
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 
 
 # A listing page as stored: (output file, URL, template, context pickled with stories by slug).
@@ -52,7 +53,7 @@ class PageStore:
     order: tuple[str, ...] = ()  # every built story, as the site lists them (newest first)
     paths: Mapping[str, str] = field(default_factory=dict)  # slug -> content file
     file_stamps: Mapping[str, str] = field(default_factory=dict)  # slug -> hash of its file
-    shapes: Mapping[str, tuple] = field(default_factory=dict)  # slug -> story_shape(...)
+    shapes: Mapping[str, str] = field(default_factory=dict)  # slug -> story_shape(...)
     topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> its topics' slugs
     topic_order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # topic slug -> its stories, in order
     related: Mapping[str, tuple] = field(default_factory=dict)  # slug -> ((related slug, reasons), ...)
@@ -65,13 +66,15 @@ class PageStore:
     showing: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # slug -> the listing pages that show it
 
 
-def story_shape(story: Story, chosen: tuple[str, ...], status: tuple[str, ...], mtime: datetime | None) -> tuple:
+def story_shape(story: Story, chosen: tuple[str, ...], status: tuple[str, ...], mtime: datetime | None) -> str:
     """What pages other than the story's own read from it besides its view: where it is listed
     and in which order (date, tags, outlet, topics, preview marks), its dates in feeds and the
     sitemap, and what the related-stories engine is told to pin or leave out. Two stories of the
-    same shape can be swapped in every listing by swapping their views."""
-    return (story.path, _iso(story.date), _iso(story.updated), _iso(story.ingested), story.draft, story.source,
-            story.tags, story.topics, chosen, status, story.related, story.unrelated, _iso(mtime))
+    same shape can be swapped in every listing by swapping their views. A hash of those (short:
+    ten thousand of them load in a few milliseconds)."""
+    shape = (story.path, _iso(story.date), _iso(story.updated), _iso(story.ingested), story.draft, story.source,
+             story.tags, story.topics, chosen, status, story.related, story.unrelated, _iso(mtime))
+    return hashlib.blake2b(repr(shape).encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _iso(when: datetime | None) -> str | None:

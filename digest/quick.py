@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from digest import search, urls
+from digest import urls
 from digest.cache import BuildCache, Manifest, StoredRecords, code_version, delta_fits, load_manifest, load_related, \
     load_state, save_delta, save_state
 from digest.content import Loaded, decode, listing_from_scan, parse_story, shown_prefix
@@ -76,6 +76,7 @@ class _Plan:
     site: "_Site"
     edits: list[_Edit]
     chosen: Mapping[str, tuple[str, ...]]  # each edited story's topics
+    outputs_present: Callable[[], bool]  # whether every output file is still there (checked meanwhile)
 
 
 def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path,
@@ -89,8 +90,19 @@ def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: date
     plan = _plan(root, config, now, out_dir, cache_path, inputs, stages)
     if plan is None:
         return None
+    try:
+        return _build(plan, config, options, now, out_dir, template_dirs, cache_path, inputs, stages, static)
+    finally:
+        plan.outputs_present()  # the check's process is waited for, whatever happened
+
+
+def _build(plan: _Plan, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path,
+           template_dirs: list[Path], cache_path: Path, inputs: tuple, stages: Stages,
+           static: Callable[[], dict[str, bytes]]) -> Quick | None:
     store, state = plan.store, plan.state
     if not any(e.changed for e in plan.edits):  # touched, or too recent to trust, but the same bytes
+        if not plan.outputs_present():
+            return None
         with stages.stage("cache save"):
             _save(cache_path, plan, inputs, None, dict(state.fingerprints), dict(state.search_records))
         return Quick(pages=plan.last.files, report=WriteReport(0, plan.last.files, 0), rendered=0,
@@ -117,7 +129,11 @@ def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: date
         rendered = len(todo) + _feeds(config, now, store, stories, stamps, edited, fingerprints, files)
     files.update(related_files)
     files.update(static())
+    if not plan.outputs_present():
+        return None  # a page or file of the output was removed: the full engine writes it again
     with stages.stage("write"):
+        from digest import search
+
         protected = frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset()
         report = write_site(out_dir, files, expected=set(state.outputs), protected=protected, previous=state.outputs)
     search_records, deferred = dict(state.search_records), None
@@ -157,9 +173,9 @@ def _plan(root: Path, config: SiteConfig, now: datetime, out_dir: Path, cache_pa
             return None
     with stages.stage("topics"):
         chosen = _topics_of(edits, site, state)
-        if not _same_shapes(config, edits, chosen, store, site, now) or not _outputs_present(out_dir, state.outputs):
+        if not _same_shapes(config, edits, chosen, store, site, now):
             return None
-    return _Plan(last, state, store, records, site, edits, chosen)
+    return _Plan(last, state, store, records, site, edits, chosen, _checking(out_dir, state.outputs))
 
 
 def _changed_pages(specs: list, salt: str, stamps: Mapping[str, str], fingerprints: dict[str, str]) -> list:
@@ -178,6 +194,8 @@ def _search(config: SiteConfig, options: BuildOptions, out_dir: Path, store: Pag
             stamps: "_Stamps", search_records: dict) -> Callable[[], object] | None:
     """Index the site's text again (Pagefind), with the edited stories' new records; returns the
     indexing when `defer_search` asks to run it later."""
+    from digest import search
+
     ordered = []
     for slug in store.order:
         key = stamps.of(slug)
@@ -233,18 +251,19 @@ def _edited_files(root: Path, config: SiteConfig, last: Manifest, inputs: tuple,
     racy = last.saved_ns - RACY_NS
     if any(mtime >= racy for group in (inputs[6], *(files for _, files in inputs[4])) for _, mtime, _ in group):
         return None
-    old = {name: (mtime, size) for name, mtime, size in last.inputs[5]}
-    if len(old) != len(inputs[5]):
-        return None
+    if len(last.inputs[5]) != len(inputs[5]):
+        return None  # a file came or went
     edited, unsure = [], []
-    for row in inputs[5]:
-        before = old.get(row[0])
-        if before is None:
-            return None  # a new file
-        if before != (row[1], row[2]):
+    for before, row in zip(last.inputs[5], inputs[5]):  # both sorted by name
+        if before == row:
+            if row[1] >= racy:
+                unsure.append(row)  # perhaps edited again within the same tick as the last build read it
+            else:
+                continue
+        elif before[0] != row[0]:
+            return None  # a file came and another went
+        else:
             edited.append(row)
-        elif row[1] >= racy:
-            unsure.append(row)  # perhaps edited again within the same tick as the last build read it
         if len(edited) + len(unsure) > QUICK_LIMIT:
             return None
     content = root / config.content_dir
@@ -253,6 +272,31 @@ def _edited_files(root: Path, config: SiteConfig, last: Manifest, inputs: tuple,
     if any(row[0] not in stories for row in edited):
         return None  # a topic, a page, or a file that is not a story
     return [row[0] for row in edited + unsure if row[0] in stories], [row[0] for row in unsure if row[0] not in stories]
+
+
+def _checking(out_dir: Path, outputs: frozenset[str]) -> Callable[[], bool]:
+    """`_outputs_present(out_dir, outputs)`, found by a forked process while this one goes on (it
+    costs ten thousand `stat` calls); returns how to wait for the answer (any number of times)."""
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() != 1:  # a fork of a threaded process can hang
+        present = _outputs_present(out_dir, outputs)
+        return lambda: present
+    pid = os.fork()
+    if pid == 0:  # the child: answers with its exit status, runs nothing else of this process
+        try:
+            code = 0 if _outputs_present(out_dir, outputs) else 1
+        except BaseException:
+            code = 2
+        os._exit(code)
+    answer: list[bool] = []
+
+    def wait() -> bool:
+        if not answer:
+            _, status = os.waitpid(pid, 0)
+            answer.append(os.waitstatus_to_exitcode(status) == 0)
+        return answer[0]
+    return wait
 
 
 def _outputs_present(out_dir: Path, outputs: frozenset[str]) -> bool:
@@ -456,8 +500,9 @@ def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _St
             changed[slug] = entry
     entries = dict(store.related)
     entries.update(changed)
-    return (relations.links, groups, entries, set(changed), store.related_since | frozenset(changed),
-            {"related.json": related_mod.related_json_bytes(relations)})
+    # related.json lists each story's group and related slugs: the same bytes unless a list changed
+    files = {"related.json": related_mod.related_json_bytes(relations)} if changed else {}
+    return relations.links, groups, entries, set(changed), store.related_since | frozenset(changed), files
 
 
 class _Order(Sequence):
