@@ -197,7 +197,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
                 previous = None
             store = make_store(secrets.token_hex(8), salt, views, specs, names, {urls.file_for(s.url) for s in stale},
                                {path: record.stamp for path, record in records.items()}, story_topics, links,
-                               groups, feed_jobs, mtimes, previous)
+                               groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
     with stages.stage("cache save"):
         _keep(cache_path, options, BuildCache(
             manifest=manifest, records=records, fingerprints=fingerprints, related_state=related_state,

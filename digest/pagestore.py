@@ -59,6 +59,9 @@ class PageStore:
     related: Mapping[str, tuple] = field(default_factory=dict)  # slug -> ((related slug, reasons), ...)
     # the stories whose related list quick rebuilds changed since the related index was saved (full builds)
     related_since: frozenset[str] = frozenset()
+    # what the saved related index read of each story (`related_input.input_key`) and from which file bytes
+    related_keys: Mapping[str, str] = field(default_factory=dict)
+    related_stamps: Mapping[str, str] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     mtimes: Mapping[str, datetime] = field(default_factory=dict)  # undated stories' entry times (feeds)
     feeds: Mapping[str, StoredFeed] = field(default_factory=dict)
@@ -108,6 +111,8 @@ class _RefPickler(pickle.Pickler):
             return ("t", obj.slug)
         if kind is Page:
             return ("p", obj.slug)
+        if kind is Story:  # it would be stored by value, and go stale: a page must hold its view
+            raise TypeError("a page context holds a Story, not its StoryView")
         return None
 
 
@@ -214,10 +219,14 @@ def _load(file: Path) -> Any:
 def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: Sequence[str], fresh: set[str],
                file_stamps: Mapping[str, str], story_topics: Mapping[str, tuple[str, ...]],
                links: Mapping[str, Sequence[Any]], groups: Mapping[str, tuple[str, ...]],
-               feed_jobs: Iterable[Any], mtimes: Mapping[str, datetime], previous: PageStore | None) -> PageStore:
+               feed_jobs: Iterable[Any], mtimes: Mapping[str, datetime], previous: PageStore | None,
+               related_saved: bool = False) -> PageStore:
     """The store of a build: `views` its SiteViews, `specs`/`names` its pages and their files,
     `fresh` the pages it rendered, `file_stamps` each content path's hash, `feed_jobs` its
-    `publish.FileJob`s, `previous` the last build's store when it belongs to the cache loaded."""
+    `publish.FileJob`s, `previous` the last build's store when it belongs to the cache loaded;
+    `related_saved`: the related index is saved with it (what it read of each story is noted)."""
+    from digest.related_input import input_key
+
     stories = views.stories
     pages, showing = stored_pages(specs, names, fresh, previous)
     return PageStore(
@@ -236,4 +245,6 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
                                     job.feed.limit, tuple(v.slug for v in job.chosen))
                for job in feed_jobs if job.feed is not None},
         pages=pages, showing=showing,
+        related_keys={v.slug: input_key(v.story, story_topics.get(v.slug, ())) for v in stories} if related_saved else {},
+        related_stamps={v.slug: file_stamps[v.story.path] for v in stories} if related_saved else {},
     )

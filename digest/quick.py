@@ -477,6 +477,10 @@ def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _St
     index cannot be used."""
     if not (config.related_enabled and config.related_count > 0):
         return {}, {}, None, set(), frozenset(), {}
+    if not store.related_since and _related_inputs_unchanged(store, stories, file_stamps):
+        # what the saved index read is what the stories give now: its result, which the store
+        # holds, stands (no index to load, no numpy)
+        return store.related, store.groups, store.related, set(), frozenset(), {}
     from digest import related as related_mod
 
     index = load_related(cache_path)
@@ -503,6 +507,18 @@ def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _St
     # related.json lists each story's group and related slugs: the same bytes unless a list changed
     files = {"related.json": related_mod.related_json_bytes(relations)} if changed else {}
     return relations.links, groups, entries, set(changed), store.related_since | frozenset(changed), files
+
+
+def _related_inputs_unchanged(store: PageStore, stories: "_Stories", file_stamps: Mapping[str, str]) -> bool:
+    """Whether every story whose file changed since the related index was saved still gives the
+    engine what it read then (an edit past the start of the body, a note, an image...)."""
+    from digest.related_input import input_key
+
+    if not store.related_keys:
+        return False
+    drifted = [slug for slug, stamp in file_stamps.items() if store.related_stamps.get(slug) != stamp]
+    return len(drifted) <= DRIFT_LIMIT and all(
+        input_key(stories.story(slug), store.topics[slug]) == store.related_keys.get(slug) for slug in drifted)
 
 
 class _Order(Sequence):

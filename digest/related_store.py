@@ -7,20 +7,14 @@ reading it again gives the same object.
 
 from __future__ import annotations
 
-import hashlib
 from collections import abc
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from digest.model import Story
-from digest.related_terms import BODY_CHARS, NAME_CHARS
-
-
-def _day(date: datetime | None) -> int | None:
-    return None if date is None else date.date().toordinal()
+from digest.related_input import day as _day, story_meta, text_key  # noqa: F401  (kept importable from here)
 
 
 class Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full computation
@@ -36,21 +30,6 @@ class Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full comput
     tags: frozenset[str]
     pins: tuple[str, ...]
     unrelated: frozenset[str]
-
-
-def text_key(story: Story) -> bytes:
-    """A digest of the texts terms and names are read from (the index keeps no copy of them);
-    0xFF bytes (never in UTF-8) keep the parts from running into each other."""
-    end = max(BODY_CHARS, NAME_CHARS)
-    return hashlib.blake2b(b"\xff".join((story.title.encode("utf-8", "surrogatepass"),
-                                         (story.summary or "").encode("utf-8", "surrogatepass"),
-                                         story.body[:end].encode("utf-8", "surrogatepass"))), digest_size=16).digest()
-
-
-def story_meta(story: Story, topics: Sequence[str]) -> str:
-    """Everything but the texts that the story contributes, as one comparable string."""
-    return repr((_day(story.date), story.source, tuple(topics), tuple(story.tags), tuple(story.related),
-                 tuple(story.unrelated)))
 
 
 def make_doc(story: Story, topics: Sequence[str], names: frozenset[str], text: bytes, meta: str) -> Doc:

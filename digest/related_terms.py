@@ -19,11 +19,10 @@ from typing import Sequence
 import numpy as np
 
 from digest.model import Story
+from digest.related_input import BODY_CHARS, NAME_CHARS
 
 TITLE_WEIGHT = 3  # integers: a title word counts as TITLE_WEIGHT body words
 SUMMARY_WEIGHT = 1
-BODY_CHARS = 3000
-NAME_CHARS = 1500  # names (for the "shares: ..." reasons) come from the title, summary and body start
 KEYS_VERSION = 5  # how term keys are made: an index pickled with other keys is rebuilt
 
 _STOP = frozenset(

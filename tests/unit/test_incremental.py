@@ -92,16 +92,22 @@ def test_incremental_equals_clean(tmp_path_factory, persist, steps) -> None:
         assert tree_bytes(incremental) == tree_bytes(clean), f"after {kind} {a}"
 
 
-def test_no_change_rebuild_does_no_work(tmp_path: Path) -> None:
+def _one_old_story(root: Path) -> Path:
+    """A site of one story, last modified a minute ago; the story's file."""
     import os
     import time
 
-    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
-    (tmp_path / "content" / "stories").mkdir(parents=True)
-    story = tmp_path / "content" / "stories" / "a.md"
+    (root / "digest.toml").write_text("", encoding="utf-8")
+    (root / "content" / "stories").mkdir(parents=True)
+    story = root / "content" / "stories" / "a.md"
     story.write_text("---\ntitle: A\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")
     past = time.time() - 60
     os.utime(story, (past, past))
+    return story
+
+
+def test_no_change_rebuild_does_no_work(tmp_path: Path) -> None:
+    story = _one_old_story(tmp_path)
     first = build_site(tmp_path, now=NOW)
     assert not first.skipped and first.rendered > 0
     second = build_site(tmp_path, now=NOW)
@@ -117,14 +123,8 @@ def test_a_story_saved_just_before_a_build_is_trusted_once_its_bytes_are_checked
     tick of the file system's clock, keeping its size and modification time: the next build
     hashes it (not the whole site) and does nothing when it holds the bytes the build read."""
     import os
-    import time
 
-    (tmp_path / "digest.toml").write_text("", encoding="utf-8")
-    (tmp_path / "content" / "stories").mkdir(parents=True)
-    story = tmp_path / "content" / "stories" / "a.md"
-    story.write_text("---\ntitle: A\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")
-    past = time.time() - 60
-    os.utime(story, (past, past))
+    story = _one_old_story(tmp_path)
     build_site(tmp_path, now=NOW)
     story.write_text("---\ntitle: B\ndate: 2024-01-01\n---\nBody.\n", encoding="utf-8")
     assert not build_site(tmp_path, now=NOW).skipped

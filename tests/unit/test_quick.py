@@ -111,6 +111,25 @@ def test_a_revert_after_quick_edits_equals_a_clean_build(tmp_path: Path) -> None
     _same_as_clean(root)
 
 
+def test_an_edit_the_related_engine_does_not_read_leaves_its_index_unread(tmp_path: Path, monkeypatch) -> None:
+    """The engine reads a story's title, summary and body start: a correction appended to a long
+    story changes none of it, so the saved index is not even loaded (nor numpy imported for it)."""
+    import digest.quick
+
+    root = _site(tmp_path)
+    long_body = " ".join(f"Paragraph {n} on the Kampot port." for n in range(400))  # past the body start read
+    _edit(root, 3, _story(3, body=long_body))
+    _build(root)
+    monkeypatch.setattr(digest.quick, "load_related", lambda path: pytest.fail("the related index was read"))
+    _edit(root, 3, _story(3, body=long_body + " A correction: the port opened in May."))
+    assert _build(root).quick
+    _same_as_clean(root)
+    monkeypatch.undo()
+    _edit(root, 3, _story(3, body="A new start. " + long_body))  # the start changes: the index is updated
+    assert _build(root).quick
+    _same_as_clean(root)
+
+
 def test_a_touched_file_renders_nothing(tmp_path: Path) -> None:
     root = _site(tmp_path)
     _build(root)
