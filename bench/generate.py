@@ -29,6 +29,7 @@ from pathlib import Path
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
 MANIFEST = ".bench.json"
 STORY_EDIT_MARK = "*Correction (bench revision"
+LEDE_EDIT_MARK = "Corrected (bench lede"
 TEMPLATE_EDIT_MARK = '<p class="bench-edit">bench template edit'  # Go templates drop HTML comments
 
 # ---------------------------------------------------------------------------------------------
@@ -698,6 +699,30 @@ def _strip_story_edit(text: str) -> str:
     return re.sub(r"\n" + re.escape(STORY_EDIT_MARK) + r" \d+\).*\n", "", text)
 
 
+def edit_lede(site: Path, revision: int) -> Path:
+    """Put a corrected sentence (numbered `revision`) at the start of the chosen story's first
+    paragraph, the text that related stories are computed from; its path."""
+    path = site / read_manifest(site)["edit_story"]
+    text = _strip_lede_edit(path.read_text(encoding="utf-8"))
+    at = _body_start(text)
+    path.write_text(text[:at] + f"{LEDE_EDIT_MARK} {revision}): the talks began a day earlier than first "
+                    "reported. " + text[at:], encoding="utf-8")
+    return path
+
+
+def _body_start(text: str) -> int:
+    """Where the body of a story file begins: after YAML front matter (digest, Hugo) or after
+    Pelican's metadata lines, and the blank lines that follow."""
+    end = text.index("\n---\n", 4) + 5 if text.startswith("---\n") else text.index("\n\n") + 2
+    while text[end:end + 1] == "\n":
+        end += 1
+    return end
+
+
+def _strip_lede_edit(text: str) -> str:
+    return re.sub(re.escape(LEDE_EDIT_MARK) + r" \d+\): [^.]*\. ", "", text)
+
+
 def edit_template(site: Path, revision: int, digest_template: Path | None = None) -> Path:
     """Add a visible paragraph to the story-page template; returns the edited file.
 
@@ -738,7 +763,7 @@ def restore(site: Path) -> None:
     run's theme, and later runs would measure an old story template."""
     manifest = read_manifest(site)
     story = site / manifest["edit_story"]
-    story.write_text(_strip_story_edit(story.read_text(encoding="utf-8")), encoding="utf-8")
+    story.write_text(_strip_lede_edit(_strip_story_edit(story.read_text(encoding="utf-8"))), encoding="utf-8")
     if manifest["tool"] == "digest":
         shutil.rmtree(site / "templates", ignore_errors=True)  # the generator writes no templates of its own
         return

@@ -11,6 +11,7 @@ size and generator version), then each repetition runs, for every scenario, ever
 - cold:     output and caches removed, then a build;
 - nochange: a second build with nothing changed;
 - story:    one story edited (a correction paragraph appended), then a build;
+- lede:     the same story's first paragraph edited (a corrected sentence put first), then a build;
 - template: the story-page template edited (a visible paragraph added), then a build.
 
 After each repetition the edits are undone. Scenarios chosen without `cold` first get an untimed
@@ -46,7 +47,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import generate  # noqa: E402  (bench/generate.py, beside this file)
 
-SCENARIOS = ("cold", "nochange", "story", "template")
+SCENARIOS = ("cold", "nochange", "story", "lede", "template")
 TOOLS = ("digest", "hugo", "pelican")
 PROFILES = {
     # the peers' minimal workload: pages, tags, topics, index, feed
@@ -351,6 +352,9 @@ def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, 
     elif scenario == "story":
         generate.edit_story(site, rep + 1)
         marker = f"bench revision {rep + 1})"
+    elif scenario == "lede":
+        generate.edit_lede(site, rep + 1)
+        marker = f"bench lede {rep + 1})"
     elif scenario == "template":
         if tool.name == "digest" and digest_template is None:
             return Run(tool.name, scenario, stories, rep, 0, 0, 0, 0, -1, error="no story template found in the theme")

@@ -75,7 +75,7 @@ def test_harness_smoke_100_stories(tmp_path: Path) -> None:
         assert run_.returncode == 0, f"{run_.tool} {run_.scenario}: {run_.error}"
         assert run_.wall > 0 and run_.peak_tree_mb > 1 and run_.max_proc_mb > 1
         assert run_.pages and run_.pages > STORIES  # story pages plus tag, topic and index pages
-        if run_.scenario in ("story", "template"):
+        if run_.scenario in ("story", "lede", "template"):
             assert run_.ok, f"{run_.tool}: the {run_.scenario} edit did not reach the story page"
 
     rows = run.summarize(report)
@@ -110,3 +110,21 @@ def test_the_digest_snapshot_is_byte_compiled(tmp_path: Path) -> None:
     modules = sorted(p.stem for p in (root / "digest").glob("*.py"))
     compiled = {p.name.split(".")[0] for p in (root / "digest" / "__pycache__").glob("*.pyc")}
     assert modules and set(modules) <= compiled
+
+
+def test_the_lede_edit_goes_first_in_the_body_and_is_undone(tmp_path: Path) -> None:
+    """`lede` puts its sentence at the start of the chosen story's first paragraph, for every
+    tool's file format, and `restore` gives back the original bytes."""
+    generate.generate(tmp_path / "digest", 40, SEED, hugo=tmp_path / "hugo", pelican=tmp_path / "pelican")
+    for tool in ("digest", "hugo", "pelican"):
+        site = tmp_path / tool
+        story = site / generate.read_manifest(site)["edit_story"]
+        before = story.read_bytes()
+        generate.edit_lede(site, 1)
+        generate.edit_lede(site, 2)  # a second edit replaces the first
+        text = story.read_text(encoding="utf-8")
+        assert text.count("bench lede") == 1
+        body = text[generate._body_start(text):]
+        assert body.startswith("Corrected (bench lede 2): ")
+        generate.restore(site)
+        assert story.read_bytes() == before
