@@ -229,14 +229,27 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
 
     stories = views.stories
     pages, showing = stored_pages(specs, names, fresh, previous)
+    stamps = {v.slug: file_stamps[v.story.path] for v in stories}
+    topics = {v.slug: story_topics.get(v.slug, ()) for v in stories}
+    # a story whose file and topics are those of the last store's has the same shape and engine
+    # input (the shape's entry time and preview marks aside): taken from there, not hashed again
+    before = previous if previous is not None else PageStore()
+    same = {v.slug for v in stories if before.file_stamps.get(v.slug) == stamps[v.slug]
+            and before.topics.get(v.slug) == topics[v.slug]}
+    shapes = {v.slug: before.shapes[v.slug] if v.slug in same and not v.status and v.slug not in mtimes
+              and v.slug not in before.mtimes else story_shape(v.story, topics[v.slug], v.status, mtimes.get(v.slug))
+              for v in stories}
+    keys = {}
+    if related_saved:
+        keys = {v.slug: before.related_keys[v.slug] if v.slug in same and before.related_stamps.get(v.slug) == stamps[v.slug]
+                and v.slug in before.related_keys else input_key(v.story, topics[v.slug]) for v in stories}
     return PageStore(
         token=token, layout=token, salt=salt,
         order=tuple(v.slug for v in stories),
         paths={v.slug: v.story.path for v in stories},
-        file_stamps={v.slug: file_stamps[v.story.path] for v in stories},
-        shapes={v.slug: story_shape(v.story, story_topics.get(v.slug, ()), v.status, mtimes.get(v.slug))
-                for v in stories},
-        topics={v.slug: story_topics.get(v.slug, ()) for v in stories},
+        file_stamps=stamps,
+        shapes=shapes,
+        topics=topics,
         topic_order={slug: tuple(v.slug for v in members) for slug, members in views.topic_stories.items()},
         related=related_entries(links),
         groups=dict(groups),
@@ -245,6 +258,6 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
                                     job.feed.limit, tuple(v.slug for v in job.chosen))
                for job in feed_jobs if job.feed is not None},
         pages=pages, showing=showing,
-        related_keys={v.slug: input_key(v.story, story_topics.get(v.slug, ())) for v in stories} if related_saved else {},
-        related_stamps={v.slug: file_stamps[v.story.path] for v in stories} if related_saved else {},
+        related_keys=keys,
+        related_stamps=stamps if related_saved else {},
     )
