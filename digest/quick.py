@@ -268,7 +268,8 @@ def _edited_files(root: Path, config: SiteConfig, last: Manifest, inputs: tuple,
             return None
     content = root / config.content_dir
     base = str(content) + os.sep
-    stories = {path[len(base):] for path, _, _ in listing_from_scan(edited + unsure, content / "stories", root, content)}
+    rows = sorted(edited + unsure)  # the listing looks a folder's run up by bisection
+    stories = {path[len(base):] for path, _, _ in listing_from_scan(rows, content / "stories", root, content)}
     if any(row[0] not in stories for row in edited):
         return None  # a topic, a page, or a file that is not a story
     return [row[0] for row in edited + unsure if row[0] in stories], [row[0] for row in unsure if row[0] not in stories]

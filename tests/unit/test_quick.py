@@ -130,6 +130,22 @@ def test_an_edit_the_related_engine_does_not_read_leaves_its_index_unread(tmp_pa
     _same_as_clean(root)
 
 
+def test_a_story_edit_right_after_a_page_edit_is_quick(tmp_path: Path) -> None:
+    """The page file, saved just before the last build, is checked by its hash (it sorts before
+    the stories: the edited files are looked up in scan order)."""
+    root = _site(tmp_path)
+    (root / "content" / "pages").mkdir()
+    (root / "content" / "pages" / "about.md").write_text("---\ntitle: About\n---\nWho we are.\n", encoding="utf-8")
+    for path in (root / "content").rglob("*.md"):  # written a minute ago: only the files edited below are recent
+        os.utime(path, (path.stat().st_mtime - 60, path.stat().st_mtime - 60))
+    _build(root)
+    (root / "content" / "pages" / "about.md").write_text("---\ntitle: About\n---\nWho we are now.\n", encoding="utf-8")
+    assert not _build(root).quick  # a page edit: the full engine
+    _edit(root, 7, _story(7, body="A body edit."))
+    assert _build(root).quick
+    _same_as_clean(root)
+
+
 def test_a_touched_file_renders_nothing(tmp_path: Path) -> None:
     root = _site(tmp_path)
     _build(root)
