@@ -336,7 +336,7 @@ def save_cache(path: Path, cache: BuildCache) -> None:
             offset += len(blob)
             blobs.append(blob)
         ids = {name: (loaded.key, loaded.stamp) for name, loaded in cache.records.items()}
-        write_atomic(records_file, _dump((token, ids, spans)) + b"".join(blobs))
+        write_atomic_parts(records_file, [_dump((token, ids, spans)), *blobs])  # not joined: no second copy
         path.with_suffix(".delta").unlink(missing_ok=True)
     save_related(path, cache.related_state)
     save_state(path, replace(cache, records_base=(token, frozenset())))
