@@ -23,14 +23,13 @@ from digest import __version__
 from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, remove_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, racy_inputs, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
-from digest.content import load_site_cached, shown_prefix
+from digest.content import file_time, load_site_cached, shown_prefix
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import Staged, WriteReport, write_fresh, write_site
 from digest.pagestore import PageStore, load_store, make_store, save_store
 from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
-from digest import urls
 from digest.urls import file_for
 from digest.views import build_views
 
@@ -195,7 +194,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             previous = load_store(cache_path) if cache.store_token else None
             if previous is not None and (previous.token != cache.store_token or previous.salt != salt):
                 previous = None
-            store = make_store(secrets.token_hex(8), salt, views, specs, names, {urls.file_for(s.url) for s in stale},
+            store = make_store(secrets.token_hex(8), salt, views, specs, names, {file_for(s.url) for s in stale},
                                {path: record.stamp for path, record in records.items()}, story_topics, links,
                                groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
     with stages.stage("cache save"):
@@ -250,7 +249,7 @@ def _undated_warning(undated: list[Story], shown: int = 10) -> str:
 def _entry_mtimes(stories: list[Story], records: dict, now: datetime) -> dict[str, datetime]:
     """When undated stories without `ingested` entered the digest: their files' modification times,
     clamped to the build's clock (so SOURCE_DATE_EPOCH makes them reproducible)."""
-    return {s.slug: min(datetime.fromtimestamp(records[s.path].key[0] // 1_000_000_000, tz=timezone.utc), now)
+    return {s.slug: file_time(records[s.path].key, now)
             for s in stories if s.date is None and s.ingested is None}
 
 
@@ -314,14 +313,13 @@ def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: Bu
                    ) -> tuple[str, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Topics per story, reusing the last build's assignment of every unchanged story file while
     the topics' rules are unchanged. Returns (rules key, slug -> topics, file stamp -> topics)."""
-    rules_key = hashlib.blake2b(repr([(t.slug, records[t.path].stamp) for t in topics]).encode(),
-                                digest_size=16).hexdigest()
-    known = cache.topic_assignments if cache.topic_rules_key == rules_key else {}
-    stamps = [records[s.path].stamp for s in stories]
-    todo = [s for s, stamp in zip(stories, stamps) if stamp not in known]
     from digest import topics as topics_mod
     from digest.parallel import fork_map
 
+    rules_key = topics_mod.rules_key(topics, lambda path: records[path].stamp)
+    known = cache.topic_assignments if cache.topic_rules_key == rules_key else {}
+    stamps = [records[s.path].stamp for s in stories]
+    todo = [s for s, stamp in zip(stories, stamps) if stamp not in known]
     fresh = dict(fork_map(lambda chunk: list(topics_mod.assign_topics(chunk, topics).items()), todo,
                           processes=None if parallel else 1)) if todo else {}
     assigned, memo = {}, {}  # memo: only the stamps of this build's stories

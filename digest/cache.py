@@ -64,6 +64,11 @@ class BuildCache:
     contexts: Mapping[str, tuple] = field(default_factory=dict)  # output file -> (page context, its fingerprint)
 
 
+def content_stamp(data: bytes) -> str:
+    """The hash of a content file's bytes, as records, manifests and quick rebuilds compare them."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version plus a fingerprint of its source files, so a changed digest (a
@@ -81,17 +86,28 @@ def cache_file(root: Path, out_dir: Path) -> Path:
     return root / ".digest" / "cache" / f"build-{key}.pickle"
 
 
-def _load(path: Path, kind: type) -> Any:
+def load_pickled(path: Path, kind: type, fmt: int) -> Any:
+    """What `pickled(value, fmt)` wrote to `path`, when it is a `kind` of that format; else `kind()`
+    (missing, damaged, another format or another version's classes only cost a full build)."""
     try:
         with path.open("rb") as handle, _no_gc():
-            fmt, value = pickle.load(handle)
+            found, value = pickle.load(handle)
     except FileNotFoundError:
         return kind()
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        return kind()  # a damaged or foreign cache only costs a full build
-    if fmt != CACHE_FORMAT or not isinstance(value, kind):
+        return kind()
+    if found != fmt or not isinstance(value, kind):
         return kind()
     return value
+
+
+def pickled(value: Any, fmt: int) -> bytes:
+    """`value` pickled with its format number (read back by `load_pickled`)."""
+    return pickle.dumps((fmt, value), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: Path, kind: type) -> Any:
+    return load_pickled(path, kind, CACHE_FORMAT)
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -349,7 +365,7 @@ def remove_cache(path: Path) -> None:
 
 
 def _dump(value: Any) -> bytes:
-    return pickle.dumps((CACHE_FORMAT, value), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickled(value, CACHE_FORMAT)
 
 
 def scan(folder: Path, suffix: str | None = None) -> list[tuple[str, int, int]]:

@@ -7,11 +7,10 @@ the content folder, gathers every problem of every file, and checks cross-refere
 from __future__ import annotations
 
 import bisect
-import hashlib
 import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 from slugify import slugify
 
 from digest import frontmatter
-from digest.cache import scan
+from digest.cache import content_stamp, scan
 from digest.errors import ContentError, Problem
 from digest.model import FrozenMap, Image, Page, Site, SiteConfig, Story, Topic
 
@@ -282,6 +281,12 @@ def listing_from_scan(scanned: Sequence[tuple[str, int, int]], folder: Path, roo
     return [(path, shown, key) for _, path, shown, key in found]
 
 
+def file_time(key: tuple[int, int], now: datetime) -> datetime:
+    """When a file entered the digest, from its (mtime_ns, size) key: its modification time,
+    clamped to the build's clock (so SOURCE_DATE_EPOCH makes it reproducible)."""
+    return min(datetime.fromtimestamp(key[0] // 1_000_000_000, tz=timezone.utc), now)
+
+
 def shown_prefix(root: Path, content: Path) -> str:
     """How content files are named in messages and caches (`listing_from_scan`: from `root`, with
     `/`): this prefix and then the name as `cache.scan` lists it under `content`."""
@@ -376,7 +381,7 @@ def _read(item: tuple[str, str, tuple[int, int], Loaded | None], parse: Callable
     file, shown, key, old = item
     with open(file, "rb") as handle:
         data = handle.read()
-    stamp = hashlib.blake2b(data, digest_size=16).hexdigest()
+    stamp = content_stamp(data)
     if old is not None and old.stamp == stamp:
         return shown, Loaded(key, stamp, old.item), []
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from digest import __version__
-from digest.cache import Manifest, cache_file, load_manifest, scan
+from digest.cache import Manifest, cache_file, content_stamp, load_manifest, scan
 from digest.model import SiteConfig
 
 RACY_NS = 2_000_000_000  # files modified this close to the last save are re-hashed, never trusted
@@ -90,18 +90,22 @@ def up_to_date(root: Path, config: SiteConfig, options: BuildOptions, now: datet
     return last if _racy_unchanged(root / config.content_dir, inputs, last) else None
 
 
+def other_inputs_since(inputs: tuple, since_ns: int) -> bool:
+    """Whether a template or static file of the manifest was modified at or after `since_ns`."""
+    return any(mtime >= since_ns for group in (inputs[6], *(files for _, files in inputs[4])) for _, mtime, _ in group)
+
+
 def _racy_unchanged(content: Path, inputs: tuple, last: Manifest) -> bool:
     """Whether every input modified too close to the last save is a content file that still holds
     the bytes that build read."""
     racy = last.saved_ns - RACY_NS
-    if last.racy is None or any(mtime >= racy for group in (inputs[6], *(files for _, files in inputs[4]))
-                                for _, mtime, _ in group):
+    if last.racy is None or other_inputs_since(inputs, racy):
         return False
     read = dict(last.racy)
     for name, mtime, _size in inputs[5]:
         if mtime >= racy:
             stamp = read.get(name)
-            if stamp is None or hashlib.blake2b((content / name).read_bytes(), digest_size=16).hexdigest() != stamp:
+            if stamp is None or content_stamp((content / name).read_bytes()) != stamp:
                 return False
     return True
 
@@ -112,7 +116,7 @@ def racy_inputs(inputs: tuple, saved_ns: int, stamp_of: Callable[[str], str | No
     with `stamp_of(name)`, the hash of the bytes the build read (None when that is not known, or
     when a template or static file is that recent)."""
     racy = saved_ns - RACY_NS
-    if any(mtime >= racy for group in (inputs[6], *(files for _, files in inputs[4])) for _, mtime, _ in group):
+    if other_inputs_since(inputs, racy):
         return None
     out = []
     for name, mtime, _size in inputs[5]:

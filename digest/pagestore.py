@@ -10,7 +10,6 @@ are not stored: they are made again from a story's view and links.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 import pickle
@@ -19,7 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from digest.cache import load_pickled, pickled
 from digest.model import Page, Story, Topic
+from digest.output import write_atomic
 from digest.views import StoryView
 
 STORE_FORMAT = 2
@@ -175,45 +176,23 @@ def _slugs_by_page(store: PageStore) -> dict[str, list[str]]:
 def save_store(path: Path, store: PageStore, layout: bool = True) -> None:
     """Write the store (atomically) beside the cache file `path`: the stamps and related lists
     (`.stamps`, small) and, with `layout`, the rest (`.pages`)."""
-    from digest.output import write_atomic
-
     if layout:
-        write_atomic(path.with_suffix(".pages"), _dump(replace(store, token="", file_stamps={}, related={},
-                                                               related_since=frozenset())))
-    write_atomic(path.with_suffix(".stamps"), _dump((store.token, store.layout, store.file_stamps, store.related,
-                                                     store.related_since)))
+        write_atomic(path.with_suffix(".pages"), pickled(replace(store, token="", file_stamps={}, related={},
+                                                                 related_since=frozenset()), STORE_FORMAT))
+    write_atomic(path.with_suffix(".stamps"), pickled((store.token, store.layout, store.file_stamps, store.related,
+                                                       store.related_since), STORE_FORMAT))
 
 
 def load_store(path: Path) -> PageStore | None:
     """The store saved beside the cache file `path`, or None (missing, damaged, another format)."""
-    layout, stamps = _load(path.with_suffix(".pages")), _load(path.with_suffix(".stamps"))
-    if not isinstance(layout, PageStore) or not isinstance(stamps, tuple) or len(stamps) != 5:
+    layout = load_pickled(path.with_suffix(".pages"), PageStore, STORE_FORMAT)
+    stamps = load_pickled(path.with_suffix(".stamps"), tuple, STORE_FORMAT)
+    if not layout.layout or len(stamps) != 5:
         return None
     token, layout_token, file_stamps, related, since = stamps
     if layout_token != layout.layout:
         return None  # the two files were not saved together
     return replace(layout, token=token, file_stamps=file_stamps, related=related, related_since=since)
-
-
-def _dump(value: Any) -> bytes:
-    return pickle.dumps((STORE_FORMAT, value), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _load(file: Path) -> Any:
-    try:
-        with file.open("rb") as handle:
-            enabled = gc.isenabled()
-            gc.disable()  # many small objects at once: no collection passes over them meanwhile
-            try:
-                fmt, value = pickle.load(handle)
-            finally:
-                if enabled:
-                    gc.enable()
-    except FileNotFoundError:
-        return None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        return None  # a damaged store only costs a full rebuild
-    return value if fmt == STORE_FORMAT else None
 
 
 def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: Sequence[str], fresh: set[str],

@@ -16,24 +16,23 @@ both give the same bytes (tests/unit/test_quick.py compares them with clean buil
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from digest import urls
-from digest.cache import BuildCache, Manifest, StoredRecords, code_version, delta_fits, load_manifest, load_related, \
-    load_state, save_delta, save_state
-from digest.content import Loaded, decode, listing_from_scan, parse_story, shown_prefix
+from digest.cache import BuildCache, Manifest, StoredRecords, code_version, content_stamp, delta_fits, load_manifest, \
+    load_related, load_state, save_delta, save_state
+from digest.content import Loaded, decode, file_time, listing_from_scan, parse_story, shown_prefix
 from digest.errors import ContentError
-from digest.fingerprint import page_fingerprint
-from digest.inputs import RACY_NS, BuildOptions, racy_inputs
+from digest.fingerprint import page_fingerprint, stamp_of_story
+from digest.inputs import RACY_NS, BuildOptions, other_inputs_since, racy_inputs
 from digest.model import SiteConfig, Story
 from digest.output import WriteReport, write_site
 from digest.pagestore import PageStore, load_store, related_entry, save_store, story_shape, unpack_context
@@ -249,7 +248,7 @@ def _edited_files(root: Path, config: SiteConfig, last: Manifest, inputs: tuple,
     if any(last.inputs[i] != inputs[i] for i in (0, 1, 2, 3, 4, 6)):
         return None  # version, config, options, templates or static files
     racy = last.saved_ns - RACY_NS
-    if any(mtime >= racy for group in (inputs[6], *(files for _, files in inputs[4])) for _, mtime, _ in group):
+    if other_inputs_since(inputs, racy):
         return None
     if len(last.inputs[5]) != len(inputs[5]):
         return None  # a file came or went
@@ -346,7 +345,7 @@ def _read_edits(root: Path, config: SiteConfig, names: list[str], records: Store
         if ids is None:
             return None
         data = path.read_bytes()
-        stamp = hashlib.blake2b(data, digest_size=16).hexdigest()
+        stamp = content_stamp(data)
         key = site.keys[shown]
         if stamp == ids[1]:
             old = records.get(shown)
@@ -365,7 +364,7 @@ def _unchanged(root: Path, config: SiteConfig, names: list[str], records: Stored
     content = root / config.content_dir
     for name in names:
         ids = records.ids((content / name).relative_to(root).as_posix())
-        if ids is not None and hashlib.blake2b((content / name).read_bytes(), digest_size=16).hexdigest() != ids[1]:
+        if ids is not None and content_stamp((content / name).read_bytes()) != ids[1]:
             return False
     return True
 
@@ -374,8 +373,7 @@ def _topics_of(edits: list[_Edit], site: _Site, state: BuildCache) -> dict[str, 
     """Each edited story's topics, as `build._assign_topics` gives them."""
     from digest import topics as topics_mod
 
-    rules_key = hashlib.blake2b(repr([(t.slug, site.stamps[t.path]) for t in site.topics]).encode(),
-                                digest_size=16).hexdigest()
+    rules_key = topics_mod.rules_key(site.topics, site.stamps.__getitem__)
     known = state.topic_assignments if state.topic_rules_key == rules_key else {}
     out = {}
     todo = [e.loaded.item for e in edits if e.loaded.stamp not in known]
@@ -397,18 +395,14 @@ def _same_shapes(config: SiteConfig, edits: list[_Edit], chosen: Mapping[str, tu
             return False
     for slug, when in store.mtimes.items():
         key = site.keys.get(store.paths[slug])
-        if key is None or _clamped(key, now) != when:
+        if key is None or file_time(key, now) != when:
             return False
     return True
 
 
 def _entry_mtime(story: Story, key: tuple[int, int], now: datetime) -> datetime | None:
-    return _clamped(key, now) if story.date is None and story.ingested is None else None
-
-
-def _clamped(key: tuple[int, int], now: datetime) -> datetime:
-    """As `build._entry_mtimes`: the file's modification time, clamped to the build's clock."""
-    return min(datetime.fromtimestamp(key[0] // 1_000_000_000, tz=timezone.utc), now)
+    """The entry time the full engine gives a story in feeds (`build._entry_mtimes`), or None."""
+    return file_time(key, now) if story.date is None and story.ingested is None else None
 
 
 class _Stories(Mapping):
@@ -450,8 +444,8 @@ class _Stamps(Mapping):
 
     def of(self, slug: str) -> str:
         """`story_stamp(file stamp, view)` of a built story, without making its view."""
-        topics = ",".join(s for s in self._store.topics[slug] if s in self._site.topic_by_slug)
-        return f"{slug}|{self._file_stamps[slug]}|{topics}|"
+        topics = [s for s in self._store.topics[slug] if s in self._site.topic_by_slug]
+        return stamp_of_story(slug, self._file_stamps[slug], topics, ())
 
     def __getitem__(self, path: str) -> str:
         slug = self._slug_of.get(path)

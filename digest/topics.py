@@ -32,9 +32,10 @@ always wins, and `topics: []` means "none, on purpose".
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from digest.errors import ContentError, Problem
 from digest.model import Story, Topic, TopicRules
@@ -274,6 +275,12 @@ def _present(rules: list[tuple[tuple[str, ...], ...]], counts: Mapping[tuple[str
             if key in counts:
                 return True
     return False
+
+
+def rules_key(topics: Iterable[Topic], stamp_of: Callable[[str], str]) -> str:
+    """A key of the topics' rules: their slugs and the hashes of their files (`stamp_of(path)`).
+    Assignments made under one key hold while it is the same."""
+    return hashlib.blake2b(repr([(t.slug, stamp_of(t.path)) for t in topics]).encode(), digest_size=16).hexdigest()
 
 
 def assign_topics(stories: Iterable[Story], topics: Iterable[Topic]) -> dict[str, tuple[str, ...]]:

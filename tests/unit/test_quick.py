@@ -70,6 +70,13 @@ def _edit(root: Path, i: int, text: str) -> None:
     (root / "content" / "stories" / f"s{i}.md").write_text(text, encoding="utf-8")
 
 
+def _a_body_edit_is_quick(root: Path) -> None:
+    """Edit one story's body, build: the quick path, with a clean build's bytes."""
+    _edit(root, 7, _story(7, body="Then a body edit, quick again."))
+    assert _build(root).quick
+    _same_as_clean(root)
+
+
 def test_a_body_edit_renders_only_the_pages_that_show_the_story(tmp_path: Path) -> None:
     root = _site(tmp_path)
     first = _build(root)
@@ -141,9 +148,7 @@ def test_a_story_edit_right_after_a_page_edit_is_quick(tmp_path: Path) -> None:
     _build(root)
     (root / "content" / "pages" / "about.md").write_text("---\ntitle: About\n---\nWho we are now.\n", encoding="utf-8")
     assert not _build(root).quick  # a page edit: the full engine
-    _edit(root, 7, _story(7, body="A body edit."))
-    assert _build(root).quick
-    _same_as_clean(root)
+    _a_body_edit_is_quick(root)
 
 
 def test_a_touched_file_renders_nothing(tmp_path: Path) -> None:
@@ -191,9 +196,7 @@ def test_other_changes_fall_back_to_the_full_engine(tmp_path: Path, change: str)
     assert not result.quick
     _same_as_clean(root)
     if change in ("topic file", "template", "output file gone", "damaged store"):
-        _edit(root, 7, _story(7, body="Then a body edit, quick again."))
-        assert _build(root).quick
-        _same_as_clean(root)
+        _a_body_edit_is_quick(root)
 
 
 def test_a_story_that_does_not_parse_fails_the_build_and_keeps_the_output(tmp_path: Path) -> None:
