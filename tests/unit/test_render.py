@@ -177,3 +177,19 @@ def test_a_topic_listing_is_made_again_only_when_its_own_stories_change(tmp_path
     assert after["topics/a/"] is before["topics/a/"]
     assert after["topics/b/"] is not before["topics/b/"]
     assert [view.title for view, _ in after["topics/b/"].context["entries"]] == ["Edited", "S3"]  # undated: by slug
+
+
+def test_compiled_templates_are_kept_for_the_next_process_and_follow_their_source(tmp_path: Path) -> None:
+    """`.digest/templates/` holds compiled templates; a process that finds one compiled from an
+    older source compiles the template again (Jinja checks the source's checksum)."""
+    from digest.render import _environment
+
+    config, views, specs, dirs = _list_site(tmp_path, '{% macro item(view, root, level) %}{{ view.slug }}{% endmacro %}')
+    assert render_pages(config, views, specs[:1], dirs)["index.html"] == b"s2|s1|s0|"
+    assert list((tmp_path / ".digest" / "templates").iterdir())
+    _environment.cache_clear()  # as a new process would start
+    assert render_pages(config, views, specs[:1], dirs)["index.html"] == b"s2|s1|s0|"
+    (tmp_path / "partials" / "item.html").write_text('{% macro item(view, root, level) %}<{{ view.slug }}>{% endmacro %}',
+                                                   encoding="utf-8")
+    _environment.cache_clear()
+    assert render_pages(config, views, specs[:1], dirs)["index.html"] == b"<s2>|<s1>|<s0>|"
