@@ -9,8 +9,8 @@ How a story's related list is made (`compute_related`):
    ``ln((1 + N) / (1 + df)) + 1``. Terms found in one story only are left out (they can match
    nothing), and each story keeps its TOP_TERMS heaviest terms (and any tied with the last),
    L2-normalised.
-2. Similarity: the cosine of those vectors, computed sparse and vectorised (scipy), in blocks of
-   rows. Weights are quantised to integers (2**-20) so that every sum is exact: the result does
+2. Similarity: the cosine of those vectors, computed sparse (scipy's kernels, `related_sparse`),
+   in blocks of rows. Weights are quantised to integers (2**-20) so that every sum is exact: the result does
    not depend on the order of additions, which is what lets an incremental update reproduce a
    full computation bit for bit.
 3. Score of a pair: cosine + TOPIC_WEIGHT * Jaccard(topics) + TAG_WEIGHT * Jaccard(tags)
@@ -63,6 +63,7 @@ from digest.forkmap import can_fork, fork_pool
 from digest.model import Story
 from digest.related_store import (NO_DAY, CandidateColumns, Candidates, Doc, DocColumns, make_doc, replace_rows,
                                   story_meta, text_key)
+from digest.related_sparse import Csr, matmul, take_rows, transpose
 from digest.related_terms import KEYS_VERSION, story_names, story_term_keys
 
 TOP_TERMS = 160
@@ -366,26 +367,22 @@ class RelatedIndex:
 
     @property
     def X(self):  # noqa: N802 -- the matrix of the notes: rows are stories' pruned vectors
-        """The pruned, quantised vectors (scipy CSR, int64 weights), made from the pickled parts
-        when first used (scipy is imported only then)."""
+        """The pruned, quantised vectors (CSR arrays, int64 weights), made from the pickled parts
+        when first used."""
         if self._x is None:
-            import scipy.sparse as sp
-
             indptr, indices, data, shape = self._x_parts
-            self._x = sp.csr_matrix((data.astype(np.int64), indices, indptr), shape=shape)
+            self._x = Csr(indptr, indices, data.astype(np.int64), shape)
             self._x_parts = None
         return self._x
 
     def _set_x(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> None:
-        import scipy.sparse as sp
-
-        self._x = sp.csr_matrix((data, indices, indptr), shape=(len(self.slugs), max(len(self.df), 1)))
+        self._x = Csr(indptr, indices, data, (len(self.slugs), max(len(self.df), 1)))
         self._x_parts, self._xt = None, None
 
     @property
     def XT(self):  # noqa: N802
         if self._xt is None:
-            self._xt = self.X.T.tocsr()
+            self._xt = transpose(self.X)
         return self._xt
 
     def _columns(self, keys: np.ndarray) -> np.ndarray:
@@ -513,9 +510,9 @@ class RelatedIndex:
         bonus, below which no pair can make its list; this changes nothing but the work."""
         keep = self.keep
         if few and self._xt is None:  # a few rows (an update): cheaper than transposing X
-            product = (self.X @ self.X[rows].T).T.tocsr()
+            product = transpose(matmul(self.X, transpose(take_rows(self.X, rows))))
         else:
-            product = self.X[rows] @ self.XT
+            product = matmul(take_rows(self.X, rows), self.XT)
         r = np.repeat(np.arange(len(rows)), np.diff(product.indptr))
         b, data = product.indices.astype(np.int64), product.data
         ok = (data >= MIN_COSINE * _SCALE * _SCALE) & (b != rows[r])
