@@ -23,7 +23,7 @@ from digest.model import Page, Story, Topic
 from digest.output import write_atomic
 from digest.views import StoryView
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3
 
 
 # A listing page as stored: (output file, URL, template, context pickled with stories by slug).
@@ -63,6 +63,9 @@ class PageStore:
     # what the saved related index read of each story (`related_input.input_key`) and from which file bytes
     related_keys: Mapping[str, str] = field(default_factory=dict)
     related_stamps: Mapping[str, str] = field(default_factory=dict)
+    # slug -> (file stamp, input key) of each story that quick rebuilds read anew since the index was
+    # saved: the related lists stored are made from these (and, for the others, from related_keys)
+    related_read: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     mtimes: Mapping[str, datetime] = field(default_factory=dict)  # undated stories' entry times (feeds)
     feeds: Mapping[str, StoredFeed] = field(default_factory=dict)
@@ -178,21 +181,22 @@ def save_store(path: Path, store: PageStore, layout: bool = True) -> None:
     (`.stamps`, small) and, with `layout`, the rest (`.pages`)."""
     if layout:
         write_atomic(path.with_suffix(".pages"), pickled(replace(store, token="", file_stamps={}, related={},
-                                                                 related_since=frozenset()), STORE_FORMAT))
+                                                                 related_since=frozenset(), related_read={}),
+                                                         STORE_FORMAT))
     write_atomic(path.with_suffix(".stamps"), pickled((store.token, store.layout, store.file_stamps, store.related,
-                                                       store.related_since), STORE_FORMAT))
+                                                       store.related_since, store.related_read), STORE_FORMAT))
 
 
 def load_store(path: Path) -> PageStore | None:
     """The store saved beside the cache file `path`, or None (missing, damaged, another format)."""
     layout = load_pickled(path.with_suffix(".pages"), PageStore, STORE_FORMAT)
     stamps = load_pickled(path.with_suffix(".stamps"), tuple, STORE_FORMAT)
-    if not layout.layout or len(stamps) != 5:
+    if not layout.layout or len(stamps) != 6:
         return None
-    token, layout_token, file_stamps, related, since = stamps
+    token, layout_token, file_stamps, related, since, read = stamps
     if layout_token != layout.layout:
         return None  # the two files were not saved together
-    return replace(layout, token=token, file_stamps=file_stamps, related=related, related_since=since)
+    return replace(layout, token=token, file_stamps=file_stamps, related=related, related_since=since, related_read=read)
 
 
 def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: Sequence[str], fresh: set[str],

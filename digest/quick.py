@@ -112,7 +112,7 @@ def _build(plan: _Plan, config: SiteConfig, options: BuildOptions, now: datetime
         related = _relate(config, cache_path, store, stories, file_stamps)
         if related is None:
             return None
-        links, groups, entries, relisted, since, related_files = related
+        links, groups, entries, relisted, since, related_files, related_read = related
     edited = {e.slug for e in plan.edits if e.changed}
     stamps = _Stamps(store, plan.site, plan.records, file_stamps)
     fingerprints = dict(state.fingerprints)
@@ -141,6 +141,7 @@ def _build(plan: _Plan, config: SiteConfig, options: BuildOptions, now: datetime
             deferred = _search(config, options, out_dir, store, stories, stamps, search_records)
     with stages.stage("cache save"):
         store = replace(store, token=secrets.token_hex(8), file_stamps=file_stamps, related_since=since,
+                        related_read=related_read,
                         related=entries if entries is not None else store.related)
         _save(cache_path, plan, inputs, store, fingerprints, search_records)
     return Quick(pages=plan.last.files, report=report, rendered=rendered, warnings=plan.last.warnings,
@@ -466,17 +467,18 @@ class _Stamps(Mapping):
 def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _Stories,
             file_stamps: Mapping[str, str]) -> tuple | None:
     """(links, groups, related entries or None, the stories whose entry changed, the stories whose entry
-    quick rebuilds changed since the index was saved, {"related.json": bytes}) after the edits, from the
-    saved related index brought up to date with the stories it has not read since their last edit
-    (the index is saved by full builds only); None when the same-story groups changed or the
-    index cannot be used."""
+    quick rebuilds changed since the index was saved, {"related.json": bytes}, what the entries were
+    made from: `PageStore.related_read`) after the edits, from the saved related index brought up to
+    date with the stories it has not read since their last edit (the index is saved by full builds
+    only); None when the same-story groups changed or the index cannot be used."""
     if not (config.related_enabled and config.related_count > 0):
-        return {}, {}, None, set(), frozenset(), {}
-    if not store.related_since and _related_inputs_unchanged(store, stories, file_stamps):
-        # what the saved index read is what the stories give now: its result, which the store
-        # holds, stands (no index to load, no numpy)
-        return store.related, store.groups, store.related, set(), frozenset(), {}
+        return {}, {}, None, set(), frozenset(), {}, {}
+    if _related_inputs_unchanged(store, stories, file_stamps):
+        # the stories give the engine what the stored lists were made from: those lists stand
+        # (no index to load, no numpy)
+        return store.related, store.groups, store.related, set(), store.related_since, {}, store.related_read
     from digest import related as related_mod
+    from digest.related_input import input_key
 
     index = load_related(cache_path)
     if not isinstance(index, related_mod.RelatedIndex) or index.count != config.related_count:
@@ -501,19 +503,23 @@ def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _St
     entries.update(changed)
     # related.json lists each story's group and related slugs: the same bytes unless a list changed
     files = {"related.json": related_mod.related_json_bytes(relations)} if changed else {}
-    return relations.links, groups, entries, set(changed), store.related_since | frozenset(changed), files
+    read = {slug: (file_stamps[slug], input_key(stories.story(slug), store.topics[slug])) for slug in drifted}
+    return (relations.links, groups, entries, set(changed), store.related_since | frozenset(changed), files, read)
 
 
 def _related_inputs_unchanged(store: PageStore, stories: "_Stories", file_stamps: Mapping[str, str]) -> bool:
-    """Whether every story whose file changed since the related index was saved still gives the
-    engine what it read then (an edit past the start of the body, a note, an image...)."""
+    """Whether every story whose file changed since the stored related lists were made still gives
+    the engine what they were made from (an edit past the start of the body, a note, an image...)."""
     from digest.related_input import input_key
 
     if not store.related_keys:
         return False
-    drifted = [slug for slug, stamp in file_stamps.items() if store.related_stamps.get(slug) != stamp]
+    read = store.related_read
+    made_from = {slug: read[slug] if slug in read else (store.related_stamps.get(slug), store.related_keys.get(slug))
+                 for slug in file_stamps}
+    drifted = [slug for slug, stamp in file_stamps.items() if made_from[slug][0] != stamp]
     return len(drifted) <= DRIFT_LIMIT and all(
-        input_key(stories.story(slug), store.topics[slug]) == store.related_keys.get(slug) for slug in drifted)
+        input_key(stories.story(slug), store.topics[slug]) == made_from[slug][1] for slug in drifted)
 
 
 class _Order(Sequence):

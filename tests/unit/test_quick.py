@@ -137,6 +137,31 @@ def test_an_edit_the_related_engine_does_not_read_leaves_its_index_unread(tmp_pa
     _same_as_clean(root)
 
 
+def test_after_a_quick_rebuild_changed_related_lists_an_unread_edit_still_leaves_the_index_unread(
+        tmp_path: Path, monkeypatch) -> None:
+    """Quick rebuilds do not save the index, but the store notes what they read: once one has
+    remade related lists from a new opening, an edit further down leaves the index unread, and
+    going back to what the index read brings its lists back."""
+    import digest.quick
+
+    root = _site(tmp_path)
+    long_body = " ".join(f"Paragraph {n} on the Kampot port." for n in range(400))
+    _edit(root, 3, _story(3, body=long_body))
+    _build(root)
+    _edit(root, 3, _story(3, body="Loans loans Cambodia bridge bridge bridge. " + long_body))
+    assert _build(root).quick
+    _same_as_clean(root)
+    with monkeypatch.context() as patch:
+        patch.setattr(digest.quick, "load_related", lambda path: pytest.fail("the related index was read"))
+        for n in range(2):
+            _edit(root, 3, _story(3, body=f"Loans loans Cambodia bridge bridge bridge. {long_body} Correction {n}."))
+            assert _build(root).quick
+            _same_as_clean(root)
+    _edit(root, 3, _story(3, body=long_body))  # what the index read: its lists again
+    assert _build(root).quick
+    _same_as_clean(root)
+
+
 def test_a_story_edit_right_after_a_page_edit_is_quick(tmp_path: Path) -> None:
     """The page file, saved just before the last build, is checked by its hash (it sorts before
     the stories: the edited files are looked up in scan order)."""
