@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 
 from digest import __version__
@@ -43,6 +44,9 @@ def _command_of(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    # digest works on every core with processes, never with BLAS threads: one OpenBLAS thread
+    # halves numpy's import time (its thread pool starts at import) and keeps forks simple
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -187,3 +187,20 @@ def test_progress_bar_on_a_terminal_only_and_timings_on_request(site: Path) -> N
     for stage in ("parse", "related", "render", "write", "total"):
         assert stage in stages
     assert run_cli("build", "--timings", cwd=site).stdout.count("nothing else to do") == 1
+
+
+def test_numpy_is_loaded_with_one_blas_thread_unless_the_user_says(monkeypatch) -> None:
+    """digest uses processes, not BLAS threads: OpenBLAS's pool (~70 ms of numpy's import) is
+    kept to one thread, unless OPENBLAS_NUM_THREADS is set."""
+    import pytest
+
+    from digest.cli import main
+
+    for preset, expected in ((None, "1"), ("4", "4")):
+        if preset is None:
+            monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+        else:
+            monkeypatch.setenv("OPENBLAS_NUM_THREADS", preset)
+        with pytest.raises(SystemExit):
+            main(["--version"])
+        assert os.environ["OPENBLAS_NUM_THREADS"] == expected
