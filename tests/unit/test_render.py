@@ -193,3 +193,29 @@ def test_compiled_templates_are_kept_for_the_next_process_and_follow_their_sourc
                                                    encoding="utf-8")
     _environment.cache_clear()
     assert render_pages(config, views, specs[:1], dirs)["index.html"] == b"<s2>|<s1>|<s0>|"
+
+
+def test_printed_values_are_escaped_as_stock_jinja_escapes_them(tmp_path: Path) -> None:
+    """The environment's code generator prints through `output_escape` (plain text, not Markup);
+    every kind of output (text, Markup, numbers, macros, set and filter blocks, loops, includes)
+    gives the bytes a stock Jinja environment gives."""
+    import jinja2
+
+    from digest.render import make_environment
+
+    (tmp_path / "inc.html").write_text("[{{ value }}]", encoding="utf-8")
+    template = ("{% macro m(x) %}<{{ x }}>{% endmacro %}{{ value }}|{{ safe }}|{{ number }}|{{ m(value) }}|"
+                "{{ m(value) | length }}|{% set block %}{{ value }}{% endset %}{{ block }}|{{ block | length }}|"
+                "{% filter upper %}{{ value }}{% endfilter %}|{% for v in [value, safe, 3] %}{{ v }};{% endfor %}|"
+                "{{ value ~ safe }}|{% include 'inc.html' %}|{% autoescape false %}{{ value }}{% endautoescape %}")
+    (tmp_path / "t.html").write_text(template, encoding="utf-8")
+    context = {"value": "a<b & 'c' \"d\"", "safe": jinja2.utils.markupsafe.Markup("<i>x</i>"), "number": 3}
+    ours = make_environment([tmp_path])
+    stock = make_environment([tmp_path])
+    stock.code_generator_class = jinja2.compiler.CodeGenerator
+    assert ours.code_generator_class is not jinja2.compiler.CodeGenerator
+    expected = stock.get_template("t.html").render(context)
+    assert "a&lt;b &amp; &#39;c&#39; &#34;d&#34;" in expected and "<i>x</i>" in expected
+    assert ours.get_template("t.html").render(context) == expected
+    with pytest.raises(jinja2.UndefinedError):
+        ours.from_string("{{ nope }}").render()
