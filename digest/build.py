@@ -9,6 +9,7 @@ as it was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from digest import __version__
 from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, remove_cache, save_cache
@@ -30,8 +31,12 @@ from digest.output import Staged, WriteReport, write_fresh, write_site
 from digest.pagestore import PageStore, load_store, make_store, save_store
 from digest.progress import Report, Stages, silent
 from digest.render import menu_items, page_specs
+from digest import urls
 from digest.urls import file_for
 from digest.views import build_views
+
+if TYPE_CHECKING:
+    from digest.parallel import TreeMaker
 
 NEVER = 2**63 - 1
 _REMEMBERED: dict[Path, BuildCache] = {}  # cache_path -> state kept in memory (persist=False)
@@ -99,8 +104,7 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
                            deferred=quick.deferred, timings=stages.spent() + tried.spent(), quick=True)
     stages.add("quick rebuild check", sum(seconds for _, seconds in tried.spent()))
     # the full engine's own modules (the quick path does without them)
-    from digest import publish, search
-    from digest.parallel import fresh_tree, render_all, staging_for, workers
+    from digest.parallel import TreeMaker, can_fork, fresh_tree, staging_for, workers
 
     with stages.stage("cache load"):
         cache = _cache_for(cache_path, options)
@@ -109,6 +113,26 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
                                          options.parallel, scanned=inputs[5])  # the manifest's scan of content/
     stories, status, left_out = select_stories(site, options, now)
     warnings = _pin_warnings(stories, left_out)
+    with contextlib.ExitStack() as scope:
+        staging = scope.enter_context(staging_for(out_dir))  # pages that render workers wrote, until they are moved into place
+        maker = None
+        if options.parallel and workers() > 1 and can_fork() and _is_empty(out_dir):
+            # a first build: the story pages' folders and files are made meanwhile (see TreeMaker)
+            maker = TreeMaker(fresh_tree(staging))
+            scope.callback(maker.abort)
+            maker.add([file_for(urls.story(story.slug)) for story in stories])
+        return _build_rest(root, config, options, now, out_dir, dirs, cache_path, inputs, progress, stages,
+                           cache, site, records, stories, status, left_out, warnings, staging, maker)
+
+
+def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path, dirs: list,
+                cache_path: Path, inputs: tuple, progress: Report, stages: Stages, cache: BuildCache, site: Site,
+                records: dict, stories: list[Story], status: dict, left_out: list[Story], warnings: list[str],
+                staging: Path, maker: TreeMaker | None) -> BuildResult:
+    """The build from topics on (see `build_site`), with the staging folder at hand."""
+    from digest import publish, search
+    from digest.parallel import fresh_tree, render_all, workers
+
     with stages.stage("topics"):
         rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache, options.parallel)
     with stages.stage("related stories"):
@@ -131,39 +155,43 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             stamps[view.story.path] = story_stamp(stamps[view.story.path], view)
         salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
         names = [file_for(spec.url) for spec in specs]
+        if maker is not None:
+            made = {file_for(urls.story(story.slug)) for story in stories}
+            maker.add([name for name in names if name not in made])
         fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
         stale = _stale(out_dir, names, specs, fingerprints, cache,
                        trust=not options.persist and cache.views is not None and (out_dir / "404.html").is_file())
     fresh = _is_empty(out_dir)  # a first build: pages are laid out beside it and moved in with one rename
-    with staging_for(out_dir) as staging:  # pages that render workers wrote, until they are moved into place
-        with stages.stage("render pages"):
-            pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
-                               out_dir=out_dir, staging=staging, fresh=fresh)
-        files = pages.files
-        rendered = len(stale)
-        with stages.stage("feeds"):
-            mtimes = _entry_mtimes(stories, records, now)
-            feed_jobs = publish.feed_files(config, views, now, mtimes, salt, stamps)
-            for job in feed_jobs:
-                fingerprints[job.path] = job.fingerprint
-                if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
-                    files[job.path] = job.make()
-                    rendered += 1
-        with stages.stage("sitemap and static"):
-            extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
-            extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
-            extra.update(related_files)
-            files.update(extra)
-        with stages.stage("write"):
-            outputs = frozenset(fingerprints) | frozenset(extra)
-            report = write_fresh(fresh_tree(staging), out_dir, files) if fresh else None
-            if report is None:
-                if fresh:  # the output folder filled up meanwhile: move the laid-out files in one by one
-                    files = {name: Staged(str(fresh_tree(staging) / name)) for name in files}
-                report = write_site(out_dir, files, expected=outputs,
-                                    protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset(),
-                                    previous=cache.outputs or None)
-            report = replace(report, unchanged=report.unchanged + pages.unchanged)
+    with stages.stage("render pages"):
+        pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
+                           out_dir=out_dir, staging=staging, fresh=fresh)
+    if maker is not None:
+        maker.abort()  # every page is written by now: what it has still to make is there already
+    files = pages.files
+    rendered = len(stale)
+    with stages.stage("feeds"):
+        mtimes = _entry_mtimes(stories, records, now)
+        feed_jobs = publish.feed_files(config, views, now, mtimes, salt, stamps)
+        for job in feed_jobs:
+            fingerprints[job.path] = job.fingerprint
+            if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
+                files[job.path] = job.make()
+                rendered += 1
+    with stages.stage("sitemap and static"):
+        extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
+        extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
+        extra.update(related_files)
+        files.update(extra)
+    with stages.stage("write"):
+        outputs = frozenset(fingerprints) | frozenset(extra)
+        report = write_fresh(fresh_tree(staging), out_dir, files) if fresh else None
+        if report is None:
+            if fresh:  # the output folder filled up meanwhile: move the laid-out files in one by one
+                files = {name: Staged(str(fresh_tree(staging) / name)) for name in files}
+            report = write_site(out_dir, files, expected=outputs,
+                                protected=frozenset({search.BUNDLE_DIR}) if config.search_enabled else frozenset(),
+                                previous=cache.outputs or None)
+        report = replace(report, unchanged=report.unchanged + pages.unchanged)
     records_by_stamp: dict[str, search.SearchRecord] = {}
     deferred = None
     if config.search_enabled:  # Pagefind runs only when the indexed text changed

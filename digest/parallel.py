@@ -8,7 +8,8 @@ writing pass through the parent: it moves the staged files into place (`output.w
 once every page has rendered, and the output stays as it was when any page fails. When there
 is no output folder yet (a first build), workers write the pages straight into a staging tree
 laid out like the site (`fresh_tree`), which becomes the output folder in one rename
-(`output.write_fresh`): no per-page move, and the folders are made by the workers in parallel.
+(`output.write_fresh`): no per-page move, and the folders are made beforehand by one process
+(`TreeMaker`) or else by the workers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,115 @@ def staging_for(out_dir: Path) -> Iterator[Path]:
 def fresh_tree(staging: Path) -> Path:
     """Where a first build's pages are laid out, inside `staging`, before it becomes the output folder."""
     return staging / "site"
+
+
+class TreeMaker:
+    """Makes the folders of a first build's pages in the fresh tree, in forked processes one at a
+    time, while the build goes on: render workers then only make their files.
+
+    Why: on some file systems every new inode costs kernel time that grows with the inodes just
+    deleted (ext4 without a journal skips those deleted in the last 30-330 s: after `rm -rf output`
+    each new folder or file of the next build costs ~0.3-0.8 ms), and two processes making entries
+    in the same place at once take as long as one while burning twice the CPU. One process making
+    the folders, early, overlaps that cost with other stages and keeps the workers from contending;
+    the folders at the top of the tree are marked so that ext4 spreads the folders made in them
+    over the disk, away from the inodes just freed (`_spread`), which makes the files cheap too.
+
+    Each `add` forks a process for its names, which starts once the one before it has finished
+    (it waits for the end of a pipe that process holds). Nothing else depends on them: a worker
+    that finds no folder or file makes it itself, so the build ends them (`abort`) once its pages are
+    written, without waiting."""
+
+    def __init__(self, tree: Path) -> None:
+        self.tree = str(tree)
+        self.pids: list[int] = []
+        self._previous: int | None = None  # read end of the pipe the last forked maker holds open
+        self._tops: set[str] = set()  # folders at the top of the tree made already
+
+    def add(self, names: Sequence[str]) -> None:
+        """Make the folder of each output file of `names` (relative to the tree), in a new process."""
+        if not names:
+            return
+        # the folders at the top of the tree first, here, so that no render worker makes one before
+        # it is marked (their folders are spread over the disk: see _spread)
+        for top in ["", *sorted({name.split("/", 1)[0] for name in names if "/" in name})]:
+            folder = os.path.join(self.tree, top)
+            if top not in self._tops:
+                os.makedirs(folder, exist_ok=True)
+                _spread(folder)
+                self._tops.add(top)
+        done_read, done_write = os.pipe()
+        previous = self._previous
+        pid = os.fork()
+        if pid == 0:  # the maker: never returns into the build
+            code = 1
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the build ends this process
+                os.close(done_read)
+                if previous is not None:
+                    while os.read(previous, 1):  # until the maker before this one is done
+                        pass
+                _make_folders(self.tree, names)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(done_write)
+        if previous is not None:
+            os.close(previous)
+        self._previous = done_read
+        self.pids.append(pid)
+
+    def abort(self) -> None:
+        """End the makers still running and wait for them: once every page is written (what they
+        have still to make is there already), or when the build fails."""
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+        self.pids.clear()
+        if self._previous is not None:
+            os.close(self._previous)
+            self._previous = None
+
+
+def _make_folders(tree: str, names: Sequence[str]) -> None:
+    made: set[str] = set()
+    for name in names:
+        folder = os.path.dirname(os.path.join(tree, name))
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+
+
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_TOPDIR_FL = 0x80086601, 0x40086602, 0x00020000
+
+
+def _spread(folder: str) -> None:
+    """Mark `folder` as the top of a directory hierarchy (Linux `chattr +T`): ext4 then places each
+    folder made in it in a group of inodes of its own choosing, with room, instead of beside
+    `folder`. After a large deletion (`rm -rf output`), the inodes beside the output folder are
+    ones just freed, which ext4 without a journal skips one by one at every new file or folder
+    (measured: ~0.3-0.5 ms each, 14,000 folders and files of a 10,000-story site: ~3-6 s of
+    kernel time; spread: ~0.7 s for the files). File systems without the flag refuse it: no matter."""
+    import array
+    import fcntl
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        flags = array.array("i", [0])  # the kernel reads and writes an int
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        flags[0] |= _FS_TOPDIR_FL
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags, True)
+    except OSError:  # not supported here (tmpfs, another file system): folders go where they go
+        return
+    finally:
+        os.close(fd)
 
 
 def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], template_dirs: Sequence[Path],
@@ -153,11 +264,15 @@ def _lay_out(files: dict[str, bytes | Staged], tree: str) -> dict[str, bytes | S
     for name, data in files.items():
         assert isinstance(data, bytes)
         path = os.path.join(tree, name)
-        folder = os.path.dirname(path)
-        if folder not in _MADE:
-            os.makedirs(folder, exist_ok=True)  # another worker may make it at the same moment
-            _MADE.add(folder)
-        with open(path, "wb") as handle:
+        try:
+            handle = open(path, "wb")  # usually made already (TreeMaker)
+        except FileNotFoundError:
+            folder = os.path.dirname(path)
+            if folder not in _MADE:
+                os.makedirs(folder, exist_ok=True)  # another worker may make it at the same moment
+                _MADE.add(folder)
+            handle = open(path, "wb")
+        with handle:
             handle.write(data)
         staged[name] = Staged(path)
     return staged

@@ -209,3 +209,69 @@ def test_a_first_build_whose_output_folder_fills_up_meanwhile_still_writes_every
     build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
     assert tree_bytes(out) == tree_bytes(tmp_path / "serial")  # every page in place (the stray file removed)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "serial", "site"]
+
+
+def _folders(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir())
+
+
+def test_tree_maker_makes_the_folders_of_the_names_one_process_after_the_other(tmp_path: Path) -> None:
+    import os
+
+    tree = tmp_path / "tree"
+    maker = parallel.TreeMaker(tree)
+    maker.add([f"stories/s{i}/index.html" for i in range(300)])
+    maker.add(["index.html", "tags/a/index.html", "tags/a/page/2/index.html", "archive/2020/01/index.html"])
+    first, second = maker.pids
+    os.waitpid(second, 0)  # the second ends after the first: it waited for it
+    assert os.waitpid(first, os.WNOHANG) == (first, 0)
+    maker.pids.clear()
+    maker.abort()  # nothing left to end; the pipe closed
+    assert _folders(tree) == sorted(["archive", "archive/2020", "archive/2020/01", "stories", "tags", "tags/a",
+                                     "tags/a/page", "tags/a/page/2", *(f"stories/s{i}" for i in range(300))])
+    assert not [p for p in tree.rglob("*") if p.is_file()]  # folders only: the workers make the files
+
+
+def test_tree_maker_marks_the_top_folders_where_the_file_system_can(tmp_path: Path) -> None:
+    """ext4 spreads the folders made in a folder marked +T (FS_TOPDIR_FL) over the disk."""
+    import array
+    import fcntl
+    import os
+
+    import pytest
+
+    maker = parallel.TreeMaker(tmp_path / "tree")
+    maker.add(["stories/x/index.html"])
+    os.waitpid(maker.pids.pop(), 0)
+    maker.abort()
+    flags = []
+    for folder in (tmp_path / "tree", tmp_path / "tree" / "stories", tmp_path / "tree" / "stories" / "x"):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            value = array.array("i", [0])
+            fcntl.ioctl(fd, parallel._FS_IOC_GETFLAGS, value, True)
+        except OSError:
+            pytest.skip("this file system has no inode flags")
+        finally:
+            os.close(fd)
+        flags.append(bool(value[0] & parallel._FS_TOPDIR_FL))
+    if not flags[0]:
+        probe = tmp_path / "probe"
+        probe.mkdir()
+        parallel._spread(str(probe))
+        fd = os.open(probe, os.O_RDONLY | os.O_DIRECTORY)
+        value = array.array("i", [0])
+        fcntl.ioctl(fd, parallel._FS_IOC_GETFLAGS, value, True)
+        os.close(fd)
+        if not value[0] & parallel._FS_TOPDIR_FL:
+            pytest.skip("this file system keeps no FS_TOPDIR_FL")
+    assert flags == [True, True, False]
+
+
+def test_a_first_parallel_build_has_the_folders_of_a_serial_one(tmp_path: Path, monkeypatch) -> None:
+    _assert_forking_possible()
+    site = _forked_site(tmp_path, monkeypatch)
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "out", use_cache=False), now=NOW)
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
+    assert _folders(tmp_path / "out") == _folders(tmp_path / "serial")
+    assert tree_bytes(tmp_path / "out") == tree_bytes(tmp_path / "serial")
