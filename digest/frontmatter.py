@@ -45,7 +45,7 @@ def split(text: str, path: str) -> tuple[str, int, str, int]:
 def parse(yaml_text: str, path: str, first_line: int) -> dict[str, Any]:
     """Parse a YAML front-matter block into a dict (safe loader); errors carry the file's line."""
     try:
-        data = yaml.load(yaml_text, Loader=_Loader)
+        data = _load(yaml_text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_line + mark.line if mark is not None else first_line
@@ -60,6 +60,52 @@ def parse(yaml_text: str, path: str, first_line: int) -> dict[str, Any]:
     if bad:
         raise ContentError(Problem(path, first_line, f"front-matter keys must be strings, not {bad[0]!r}"))
     return data
+
+
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+class _Unusual(Exception):
+    """A node the quick construction leaves to PyYAML's constructor (an alias, a tag of its own, a merge)."""
+
+
+def _load(yaml_text: str) -> Any:
+    """`yaml.load(yaml_text, Loader=_Loader)`, with the same result: PyYAML parses and composes
+    the nodes; plain mappings, sequences and strings (nearly all of front matter) are built here
+    without PyYAML's generic construction machinery (~40% of the YAML time), and every other
+    scalar (dates, numbers, booleans, null) by PyYAML's own constructors. A document with
+    anything else (aliases, merge keys, explicit tags, keys that are not strings) is constructed
+    by PyYAML as a whole, as before."""
+    loader = _Loader(yaml_text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _construct(loader, node, set())
+        except _Unusual:  # built by PyYAML as a whole (what the quick construction made of it is dropped)
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _construct(loader: Any, node: yaml.Node, seen: set[int]) -> Any:
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    if id(node) in seen:  # the same node twice: an alias (PyYAML shares the object, maybe recursively)
+        raise _Unusual
+    seen.add(id(node))
+    if kind is yaml.SequenceNode and node.tag == _SEQ:
+        return [_construct(loader, item, seen) for item in node.value]
+    if kind is yaml.MappingNode and node.tag == _MAP:
+        mapping = {}
+        for key, value in node.value:
+            if type(key) is not yaml.ScalarNode or key.tag != _STR:  # merge keys (<<), '=', numbers, ...
+                raise _Unusual
+            mapping[key.value] = _construct(loader, value, seen)
+        return mapping
+    raise _Unusual
 
 
 def key_lines(yaml_text: str, first_line: int) -> dict[str, int]:
