@@ -162,26 +162,43 @@ def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: date
         stale = _stale(out_dir, names, specs, fingerprints, cache,
                        trust=not options.persist and cache.views is not None and (out_dir / "404.html").is_file())
     fresh = _is_empty(out_dir)  # a first build: pages are laid out beside it and moved in with one rename
-    with stages.stage("render pages"):
-        pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
-                           out_dir=out_dir, staging=staging, fresh=fresh)
+    made: dict[str, object] = {}
+
+    def meanwhile() -> None:  # pure work on the views, in this process while the workers render
+        started = time.perf_counter()
+        with stages.stage("feeds"):
+            mtimes = made["mtimes"] = _entry_mtimes(stories, records, now)
+            feed_jobs = made["feed_jobs"] = publish.feed_files(config, views, now, mtimes, salt, stamps)
+            made["feeds"] = {job.path: job.make() for job in feed_jobs
+                             if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file()}
+        with stages.stage("sitemap and static"):
+            extra = made["extra"] = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
+            extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
+            extra.update(related_files)
+        if options.persist:  # what a quick rebuild in a new process needs (quick.py); saved once the site is written
+            with stages.stage("page store"):
+                previous = load_store(cache_path) if cache.store_token else None
+                if previous is not None and (previous.token != cache.store_token or previous.salt != salt):
+                    previous = None
+                made["store"] = make_store(secrets.token_hex(8), salt, views, specs, names, {file_for(s.url) for s in stale},
+                                           {path: record.stamp for path, record in records.items()}, story_topics, links,
+                                           groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
+        made["seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
+                       out_dir=out_dir, staging=staging, fresh=fresh, meanwhile=meanwhile)
+    stages.add("render pages", time.perf_counter() - started - made["seconds"])  # the rest is counted above
     if maker is not None:
         maker.abort()  # every page is written by now: what it has still to make is there already
     files = pages.files
     rendered = len(stale)
-    with stages.stage("feeds"):
-        mtimes = _entry_mtimes(stories, records, now)
-        feed_jobs = publish.feed_files(config, views, now, mtimes, salt, stamps)
-        for job in feed_jobs:
-            fingerprints[job.path] = job.fingerprint
-            if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file():
-                files[job.path] = job.make()
-                rendered += 1
-    with stages.stage("sitemap and static"):
-        extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
-        extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
-        extra.update(related_files)
-        files.update(extra)
+    mtimes, feed_jobs, extra = made["mtimes"], made["feed_jobs"], made["extra"]
+    for job in feed_jobs:
+        fingerprints[job.path] = job.fingerprint
+    files.update(made["feeds"])
+    rendered += len(made["feeds"])
+    files.update(extra)
     with stages.stage("write"):
         outputs = frozenset(fingerprints) | frozenset(extra)
         report = write_fresh(fresh_tree(staging), out_dir, files) if fresh else None
@@ -216,15 +233,7 @@ def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: date
                             inputs, saved_ns, lambda name: getattr(records.get(prefix + name.replace(os.sep, "/")),
                                                                    "stamp", None)))
     _REMEMBERED.pop(cache_path, None)
-    store = None
-    if options.persist:  # what a quick rebuild in a new process needs (quick.py)
-        with stages.stage("page store"):
-            previous = load_store(cache_path) if cache.store_token else None
-            if previous is not None and (previous.token != cache.store_token or previous.salt != salt):
-                previous = None
-            store = make_store(secrets.token_hex(8), salt, views, specs, names, {file_for(s.url) for s in stale},
-                               {path: record.stamp for path, record in records.items()}, story_topics, links,
-                               groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
+    store = made.get("store")
     with stages.stage("cache save"):
         _keep(cache_path, options, BuildCache(
             manifest=manifest, records=records, fingerprints=fingerprints, related_state=related_state,

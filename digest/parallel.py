@@ -173,17 +173,23 @@ def _spread(folder: str) -> None:
 
 def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], template_dirs: Sequence[Path],
                parallel: bool = True, progress: Callable[[str, int, int], None] | None = None,
-               out_dir: Path | None = None, staging: Path | None = None, fresh: bool = False) -> Rendered:
+               out_dir: Path | None = None, staging: Path | None = None, fresh: bool = False,
+               meanwhile: Callable[[], None] | None = None) -> Rendered:
     """Render `specs`, in parallel when it pays; raise TemplateError listing every failing template.
 
     `progress` is told `("rendering pages", done, total)` as chunks of pages finish. Given
     `out_dir` and `staging`, parallel workers stage changed pages there; with `fresh` (no output
-    folder yet) they lay every page out in `fresh_tree(staging)` instead (see the module doc)."""
+    folder yet) they lay every page out in `fresh_tree(staging)` instead (see the module doc).
+    `meanwhile` is called in this process while the workers render (after rendering, when the
+    pages render here); an error it raises ends the rendering."""
     count = workers()
     total = len(specs)
     if not parallel or count < 2 or total < MIN_PAGES or not can_fork():
         chunks: Iterable[range] = [range(start, min(start + SERIAL_CHUNK, total)) for start in range(0, total, SERIAL_CHUNK)]
-        return _gather((_render(config, views, specs, template_dirs, chunk) for chunk in chunks), total, progress)
+        rendered = _gather((_render(config, views, specs, template_dirs, chunk) for chunk in chunks), total, progress)
+        if meanwhile is not None:
+            meanwhile()
+        return rendered
     global _JOB
     _JOB = (config, views, specs, template_dirs,
             None if out_dir is None or staging is None else (str(out_dir), str(staging), fresh))
@@ -191,7 +197,10 @@ def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], 
     chunks = [range(start, total, count * CHUNKS_PER_WORKER) for start in range(count * CHUNKS_PER_WORKER)]
     try:
         with fork_pool(count) as pool:
-            return _gather(pool.imap_unordered(_render_chunk, chunks, chunksize=1), total, progress)
+            results = pool.imap_unordered(_render_chunk, chunks, chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            return _gather(results, total, progress)
     finally:
         _JOB = None
 
