@@ -131,13 +131,20 @@ def classify(path: Path | str, layout: SiteLayout, *, is_directory: bool = False
     return kind
 
 
+BULK = 8  # more distinct changes than this pending: a bulk operation (git checkout, a copy) is under way
+BULK_DELAY = 0.3  # the quiet time that ends a bulk burst
+
+
 class Debouncer:
     """Collects changes and calls `callback(frozenset[Change])` once per burst.
 
-    A burst ends after `delay` seconds without a new change, or `max_delay` seconds after its
-    first change at the latest. Callbacks run one at a time in the debouncer's own thread;
-    changes arriving meanwhile form the next burst. An exception in the callback is printed and
-    does not stop the watching.
+    A burst ends after `delay` seconds without a new change (an editor's save touches one to
+    three paths: it is rebuilt at once), or, once more than BULK changes are pending, after
+    BULK_DELAY seconds without one (a `git checkout` of hundreds of files on a busy machine can
+    pause longer than `delay` between files, and it should still give one rebuild); and
+    `max_delay` seconds after its first change at the latest. Callbacks run one at a time in the
+    debouncer's own thread; changes arriving meanwhile form the next burst. An exception in the
+    callback is printed and does not stop the watching.
     """
 
     def __init__(
@@ -178,7 +185,8 @@ class Debouncer:
         if not self._pending:
             return None
         now = time.monotonic()
-        return min(self._last + self._delay, self._first + self._max_delay) - now
+        quiet = self._delay if len(self._pending) <= BULK else max(self._delay, BULK_DELAY)
+        return min(self._last + quiet, self._first + self._max_delay) - now
 
     def _run(self) -> None:
         while True:

@@ -126,6 +126,29 @@ def test_debouncer_merges_a_burst_and_splits_separate_ones() -> None:
         debouncer.close()
 
 
+def test_a_bulk_burst_waits_out_longer_pauses_and_a_single_save_does_not() -> None:
+    """A git checkout on a busy machine pauses longer than `delay` between files: once more than
+    BULK changes are pending, the burst ends only after BULK_DELAY of quiet. One save is fast."""
+    from digest.watch import BULK, BULK_DELAY
+
+    calls = Calls()
+    debouncer = Debouncer(calls, delay=0.05, max_delay=5)
+    try:
+        for i in range(BULK + 1):
+            debouncer.add([Change(K.STORY, Path(f"/s/{i}.md"))])
+        time.sleep(BULK_DELAY / 2)  # longer than `delay`: a pause in the middle of the checkout
+        debouncer.add([Change(K.STORY, Path("/s/last.md"))])
+        batches = calls.settle(quiet=BULK_DELAY * 2)
+        assert len(batches) == 1 and len(batches[0]) == BULK + 2
+        calls.event.clear()
+        started = time.monotonic()
+        debouncer.add([Change(K.STORY, Path("/s/a.md")), Change(K.STORY, Path("/s/.a.md.tmp"))])
+        assert calls.event.wait(2)
+        assert time.monotonic() - started < BULK_DELAY  # an editor's save: after `delay`
+    finally:
+        debouncer.close()
+
+
 def test_debouncer_max_delay_bounds_a_long_burst() -> None:
     calls = Calls()
     debouncer = Debouncer(calls, delay=0.2, max_delay=0.3)
