@@ -314,7 +314,11 @@ def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], 
     stamp = folder / "stamp.json"
     want = {"generator": generator_version(), "tools": sorted(tools), "profile": profile}
     sites = {tool: folder / tool for tool in tools}
-    if stamp.exists() and json.loads(stamp.read_text()) == want:
+    have = json.loads(stamp.read_text()) if stamp.exists() else {}
+    if have.get("generator") == want["generator"] and set(tools) <= set(have.get("tools", ())):
+        if have.get("profile") != profile and "digest" in tools:  # the same stories: only digest.toml differs
+            (folder / "digest" / "digest.toml").write_text(generate.DIGEST_TOML + PROFILES[profile], encoding="utf-8")
+            stamp.write_text(json.dumps({**have, "profile": profile}))
         return sites
     if folder.exists():
         shutil.rmtree(folder)

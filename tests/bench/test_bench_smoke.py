@@ -128,3 +128,17 @@ def test_the_lede_edit_goes_first_in_the_body_and_is_undone(tmp_path: Path) -> N
         assert body.startswith("Corrected (bench lede 2): ")
         generate.restore(site)
         assert story.read_bytes() == before
+
+
+def test_a_corpus_is_reused_for_fewer_tools_and_another_profile(tmp_path: Path) -> None:
+    """Generating 10,000 stories for three tools takes minutes: a run with a subset of the tools,
+    or another digest profile, reuses the stories and rewrites only digest.toml."""
+    sites = run.prepare_corpus(tmp_path, 12, 3, ("digest", "hugo"), "full")
+    story = next((sites["digest"] / "content").rglob("*.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nmarker\n", encoding="utf-8")  # survives a reuse only
+    again = run.prepare_corpus(tmp_path, 12, 3, ("digest",), "minimal")
+    assert again["digest"] == sites["digest"] and story.read_text(encoding="utf-8").endswith("marker\n")
+    config = (sites["digest"] / "digest.toml").read_text(encoding="utf-8")
+    assert config.endswith(run.PROFILES["minimal"])
+    run.prepare_corpus(tmp_path, 12, 3, ("digest", "pelican"), "minimal")  # pelican was never made: generated
+    assert "marker" not in story.read_text(encoding="utf-8") and (tmp_path / "s3-n12" / "pelican").is_dir()
