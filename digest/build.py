@@ -109,8 +109,11 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     with stages.stage("cache load"):
         cache = _cache_for(cache_path, options)
     with stages.stage("parse content"):
-        site, records = load_site_cached(config, cache.records, cache.manifest.saved_ns - RACY_NS, progress,
-                                         options.parallel, scanned=inputs[5])  # the manifest's scan of content/
+        from digest.topics import topic_assigner  # each story's topics found by the process that parsed it
+
+        site, records, parsed_topics = load_site_cached(
+            config, cache.records, cache.manifest.saved_ns - RACY_NS, progress, options.parallel,
+            scanned=inputs[5], topics_for=topic_assigner)  # the manifest's scan of content/
     stories, status, left_out = select_stories(site, options, now)
     warnings = _pin_warnings(stories, left_out)
     with contextlib.ExitStack() as scope:
@@ -122,19 +125,20 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             scope.callback(maker.abort)
             maker.add([file_for(urls.story(story.slug)) for story in stories])
         return _build_rest(root, config, options, now, out_dir, dirs, cache_path, inputs, progress, stages,
-                           cache, site, records, stories, status, left_out, warnings, staging, maker)
+                           cache, site, records, parsed_topics, stories, status, left_out, warnings, staging, maker)
 
 
 def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path, dirs: list,
                 cache_path: Path, inputs: tuple, progress: Report, stages: Stages, cache: BuildCache, site: Site,
-                records: dict, stories: list[Story], status: dict, left_out: list[Story], warnings: list[str],
+                records: dict, parsed_topics: dict, stories: list[Story], status: dict, left_out: list[Story], warnings: list[str],
                 staging: Path, maker: TreeMaker | None) -> BuildResult:
     """The build from topics on (see `build_site`), with the staging folder at hand."""
     from digest import publish, search
     from digest.parallel import fresh_tree, render_all, workers
 
     with stages.stage("topics"):
-        rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache, options.parallel)
+        rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache, options.parallel,
+                                                             parsed_topics)
     with stages.stage("related stories"):
         links, groups, related_state, related_files = _relate(
             config, stories, story_topics, cache.related_state, workers() if options.parallel else 1,
@@ -346,15 +350,19 @@ def _pin_warnings(stories: list[Story], left_out: list[Story]) -> list[str]:
             for story in stories for pin in story.related if pin in dropped]
 
 
-def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: BuildCache, parallel: bool = True
+def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: BuildCache, parallel: bool = True,
+                   parsed: dict[str, tuple[str, ...]] | None = None
                    ) -> tuple[str, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Topics per story, reusing the last build's assignment of every unchanged story file while
-    the topics' rules are unchanged. Returns (rules key, slug -> topics, file stamp -> topics)."""
+    the topics' rules are unchanged, and `parsed` (file stamp -> topics under these topics, found
+    while the files were parsed). Returns (rules key, slug -> topics, file stamp -> topics)."""
     from digest import topics as topics_mod
     from digest.parallel import fork_map
 
     rules_key = topics_mod.rules_key(topics, lambda path: records[path].stamp)
     known = cache.topic_assignments if cache.topic_rules_key == rules_key else {}
+    if parsed:
+        known = {**known, **parsed}
     stamps = [records[s.path].stamp for s in stories]
     todo = [s for s, stamp in zip(stories, stamps) if stamp not in known]
     fresh = dict(fork_map(lambda chunk: list(topics_mod.assign_topics(chunk, topics).items()), todo,

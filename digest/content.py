@@ -324,8 +324,9 @@ def load_site(config: SiteConfig) -> Site:
 
 def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_after_ns: int,
                      progress: Callable[[str, int, int], None] | None = None,
-                     parallel: bool = True, scanned: Sequence[tuple[str, int, int]] | None = None
-                     ) -> tuple[Site, dict[str, Loaded]]:
+                     parallel: bool = True, scanned: Sequence[tuple[str, int, int]] | None = None,
+                     topics_for: Callable[[Sequence[Topic]], Callable[[Story], Any]] | None = None
+                     ) -> tuple[Site, dict[str, Loaded], dict[str, Any]]:
     """Like `load_site`, reusing `previous` parses of files whose size and mtime are unchanged.
 
     A file modified at or after `racy_after_ns` (shortly before the previous build) is re-read
@@ -333,6 +334,9 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
     `progress` is told `("parsing stories", done, total)` as story files are read; with
     `parallel`, a large batch of changed files is parsed on every core. `scanned`: the content
     folder's files as `cache.scan` just listed them (the build's input manifest), if at hand.
+    `topics_for(topics)`: a function of a story (e.g. its topics), computed for each story file
+    read here by the process that parsed it, while the story is at hand (topic files are read
+    first). Returns (site, records, file stamp -> that function's value for the stories read).
     """
     from digest.forkmap import fork_map  # multiprocessing: not needed by a quick rebuild, which reads no folder
     from digest.topics import parse_rules
@@ -340,10 +344,13 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
     root = config.root
     content = root / config.content_dir
     tz = ZoneInfo(config.timezone)
-    problems: list[Problem] = []
-    records: dict[str, Loaded] = {}
+    computed: dict[str, Any] = {}
+    # per folder (stories, topics, pages): its files' records and problems, joined in that order
+    records_of: dict[str, dict[str, Loaded]] = {"stories": {}, "topics": {}, "pages": {}}
+    problems_of: dict[str, list[Problem]] = {"stories": [], "topics": [], "pages": []}
 
-    def load(folder: str, parse: Callable[[str, str], Any]) -> list[Any]:
+    def load(folder: str, parse: Callable[[str, str], Any], then: Callable[[Any], Any] | None = None) -> list[Any]:
+        records, problems = records_of[folder], problems_of[folder]
         files = (content_listing(content / folder, root) if scanned is None
                  else listing_from_scan(scanned, content / folder, root, content))
         todo = []  # files whose size or mtime changed (or is too recent to trust): read and maybe parse
@@ -357,37 +364,45 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
         if progress is not None and folder == "stories":
             report = lambda done: progress("parsing stories", len(files) - len(todo) + done, len(files))
             report(0)
-        for shown, loaded, found in fork_map(lambda chunk: [_read(item, parse) for item in chunk], todo,
-                                             processes=None if parallel else 1, progress=report):
+        for shown, loaded, found, value in fork_map(lambda chunk: [_read(item, parse, then) for item in chunk], todo,
+                                                    processes=None if parallel else 1, progress=report):
             problems.extend(found)
             if loaded is not None:
                 records[shown] = loaded
+                if then is not None:
+                    computed[loaded.stamp] = value
         return [records[shown].item for _, shown, _ in files if shown in records]
 
-    stories = load("stories", lambda text, path: parse_story(text, path, tz))
-    topics = load("topics", lambda text, path: parse_topic(text, path, parse_rules))
+    topics = load("topics", lambda text, path: parse_topic(text, path, parse_rules))  # first: `topics_for` needs them
+    stories = load("stories", lambda text, path: parse_story(text, path, tz),
+                   topics_for(topics) if topics_for is not None else None)
     pages = load("pages", parse_page)
+    records = {shown: record for folder_records in records_of.values() for shown, record in folder_records.items()}
+    problems = [problem for folder_problems in problems_of.values() for problem in folder_problems]
     problems.extend(_cross_check(stories, topics, pages, lambda path, key: story_key_line(
         decode((root / path).read_bytes(), path), key)))
     if problems:
         raise ContentError(problems)
     site = Site(config=config, stories=tuple(stories), topics=tuple(topics), pages=tuple(pages))
-    return site, records
+    return site, records, computed
 
 
-def _read(item: tuple[str, str, tuple[int, int], Loaded | None], parse: Callable[[str, str], Any]
-          ) -> tuple[str, Loaded | None, list[Problem]]:
-    """(shown path, its record or None, its problems) for one file: re-parsed only when its bytes changed."""
+def _read(item: tuple[str, str, tuple[int, int], Loaded | None], parse: Callable[[str, str], Any],
+          then: Callable[[Any], Any] | None = None) -> tuple[str, Loaded | None, list[Problem], Any]:
+    """(shown path, its record or None, its problems, `then(item)` or None) for one file:
+    re-parsed only when its bytes changed."""
     file, shown, key, old = item
     with open(file, "rb") as handle:
         data = handle.read()
     stamp = content_stamp(data)
     if old is not None and old.stamp == stamp:
-        return shown, Loaded(key, stamp, old.item), []
-    try:
-        return shown, Loaded(key, stamp, parse(decode(data, shown), shown)), []
-    except ContentError as exc:
-        return shown, None, list(exc.problems)
+        loaded = Loaded(key, stamp, old.item)
+    else:
+        try:
+            loaded = Loaded(key, stamp, parse(decode(data, shown), shown))
+        except ContentError as exc:
+            return shown, None, list(exc.problems), None
+    return shown, loaded, [], then(loaded.item) if then is not None else None
 
 
 def _cross_check(stories: list[Story], topics: list[Topic], pages: list[Page],

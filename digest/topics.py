@@ -290,17 +290,21 @@ def assign_topics(stories: Iterable[Story], topics: Iterable[Topic]) -> dict[str
     gets every topic whose rules match, best score first, ties by slug. Topics without rules
     are never assigned automatically.
     """
+    assign = topic_assigner(topics)
+    return {story.slug: assign(story) for story in stories}
+
+
+def topic_assigner(topics: Iterable[Topic]) -> Callable[[Story], tuple[str, ...]]:
+    """`assign_topics` of one story at a time, under these topics (their rules compiled once)."""
     compiled = [_compile(t) for t in sorted(topics, key=lambda t: t.slug) if t.rules is not None]
     matcher = _Matcher(compiled)
-    out: dict[str, tuple[str, ...]] = {}
-    for story in stories:
+
+    def assign(story: Story) -> tuple[str, ...]:
         if story.topics is not None:
-            out[story.slug] = tuple(story.topics)
-        elif compiled:
-            out[story.slug] = matcher.topics_of(story)
-        else:
-            out[story.slug] = ()
-    return out
+            return tuple(story.topics)
+        return matcher.topics_of(story) if compiled else ()
+
+    return assign
 
 
 def explain(story: Story, topics: Iterable[Topic]) -> list[TopicExplanation]:

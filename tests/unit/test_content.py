@@ -142,3 +142,35 @@ def test_listing_from_the_manifests_scan_equals_a_fresh_listing(tmp_path: Path) 
     assert [shown for _, shown, _ in listing_from_scan(scanned, content / "stories", tmp_path, content)] == [
         "content/stories/2023/deep/er/c.md", "content/stories/2024/a.md", "content/stories/2024/b.md",
         "content/stories/a/z.md", "content/stories/a-b.md"]
+
+
+def test_topics_found_while_parsing_equal_assign_topics_and_problems_keep_their_order(tmp_path: Path, monkeypatch) -> None:
+    """`load_site_cached(topics_for=...)` reads topic files first and computes each story's topics
+    in the process that parsed it (forked here); the records and problems come in the order of
+    the folders as before (stories, topics, pages)."""
+    from digest import forkmap
+    from digest.content import load_site_cached
+    from digest.topics import assign_topics, topic_assigner
+
+    monkeypatch.setattr(forkmap, "MIN_ITEMS", 1)
+    monkeypatch.setattr(forkmap, "workers", lambda: 2)
+    write(tmp_path, "content/topics/japan.md", "---\ntitle: Japan\nmatch:\n  phrases: {Japan: 2}\n  min_score: 2\n---\n")
+    write(tmp_path, "content/topics/trade.md", "---\ntitle: Trade\nmatch: {phrases: [tariff, exports]}\n---\n")
+    for i in range(12):
+        body = ["Japan aid.", "Tariff and exports rise.", "Nothing here.", "Japan exports tariff."][i % 4]
+        extra = "topics: [trade]\n" if i == 5 else ""
+        write(tmp_path, f"content/stories/s{i:02d}.md", f"---\ntitle: Story {i}\n{extra}---\n{body}\n")
+    write(tmp_path, "content/pages/about.md", "---\ntitle: About\n---\nHi.\n")
+    config = parse_config("", "digest.toml", root=tmp_path)
+    site, records, found = load_site_cached(config, {}, 0, topics_for=topic_assigner)
+    expected = assign_topics(site.stories, site.topics)
+    assert {s.slug: found[records[s.path].stamp] for s in site.stories} == expected
+    assert expected["s00"] == ("japan",) and expected["s05"] == ("trade",) and expected["s03"] == ("japan", "trade")
+    assert [path.split("/")[1] for path in records] == ["stories"] * 12 + ["topics"] * 2 + ["pages"]
+    assert load_site_cached(config, {}, 0)[2] == {}
+
+    write(tmp_path, "content/topics/bad.md", "---\ndescription: no title\n---\n")
+    write(tmp_path, "content/stories/zz.md", "---\ntags: 5\ntitle: Z\n---\n")
+    with pytest.raises(ContentError) as info:
+        load_site_cached(config, {}, 0, topics_for=topic_assigner)
+    assert [p.path for p in info.value.problems] == ["content/stories/zz.md", "content/topics/bad.md"]
