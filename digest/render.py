@@ -86,8 +86,11 @@ def output_escape(value: Any) -> str:
     """What `{{ value }}` prints under autoescape: `escape(value)`, but text comes back as a plain
     string (the same characters) rather than a Markup object, which costs more to make than the
     escaping itself. Only printed output uses it: it is joined into the page as it is."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return _escape_inner(value)
+    if kind is Markup:  # safe already: `escape` would only copy it (its __html__ is itself)
+        return value
     return escape(value)
 
 
@@ -190,7 +193,8 @@ def cached(macro: Any, *args: Any, **kwargs: Any) -> Markup:
             parts[i] = Markup(text)
         html = memo[key] = str(macro(*parts))
     for i, text in filled:
-        html = html.replace(text, escape(args[i]))
+        value = args[i]
+        html = html.replace(text, _escape_inner(value) if type(value) is str and _escape_inner else escape(value))
     return Markup(html)
 
 
