@@ -162,14 +162,22 @@ def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: date
         if maker is not None:
             made = {file_for(urls.story(story.slug)) for story in stories}
             maker.add([name for name in names if name not in made])
-        fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
-        stale = _stale(out_dir, names, specs, fingerprints, cache,
-                       trust=not options.persist and cache.views is not None and (out_dir / "404.html").is_file())
+        later = not cache.fingerprints  # no last build to compare with: every page renders, fingerprinted meanwhile
+        if later:
+            stale = specs
+        else:
+            fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
+            stale = _stale(out_dir, names, specs, fingerprints, cache,
+                           trust=not options.persist and cache.views is not None and (out_dir / "404.html").is_file())
     fresh = _is_empty(out_dir)  # a first build: pages are laid out beside it and moved in with one rename
     made: dict[str, object] = {}
 
     def meanwhile() -> None:  # pure work on the views, in this process while the workers render
+        nonlocal fingerprints, contexts
         started = time.perf_counter()
+        if later:
+            with stages.stage("fingerprints"):
+                fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
         with stages.stage("feeds"):
             mtimes = made["mtimes"] = _entry_mtimes(stories, records, now)
             feed_jobs = made["feed_jobs"] = publish.feed_files(config, views, now, mtimes, salt, stamps)
