@@ -142,3 +142,17 @@ def test_a_corpus_is_reused_for_fewer_tools_and_another_profile(tmp_path: Path) 
     assert config.endswith(run.PROFILES["minimal"])
     run.prepare_corpus(tmp_path, 12, 3, ("digest", "pelican"), "minimal")  # pelican was never made: generated
     assert "marker" not in story.read_text(encoding="utf-8") and (tmp_path / "s3-n12" / "pelican").is_dir()
+
+
+def test_the_fair_memory_sampler_measures_a_build(tmp_path: Path) -> None:
+    """bench/pss_peak.py runs one build and reports its tree's peak proportional set size."""
+    import re
+    import subprocess
+
+    generate.generate(tmp_path / "digest", 30, SEED)
+    done = subprocess.run([sys.executable, str(BENCH / "pss_peak.py"), "--site", str(tmp_path / "digest")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    peak = re.search(r"peak PSS of the process tree (\d+) MB", done.stdout)
+    assert peak is not None and int(peak.group(1)) > 10, done.stdout
+    assert (tmp_path / "digest" / "output" / "index.html").is_file()
