@@ -54,6 +54,19 @@ class BuildResult:
     quick: bool = False  # built by the quick path (a few story edits; quick.py)
 
 
+@dataclass(frozen=True)
+class _AlongSide:
+    """What a full build makes in its own process while the workers render (`render_all(meanwhile=...)`)."""
+
+    fingerprints: dict[str, str]  # output file -> fingerprint (the feeds' added after rendering)
+    contexts: dict[str, tuple]
+    feed_jobs: list
+    feeds: dict[str, bytes]  # the feeds that changed
+    extra: dict[str, bytes]  # sitemap, robots.txt, static files, related.json
+    store: PageStore | None  # for the quick path (persisting builds only)
+    seconds: float  # time spent (counted in its own stages)
+
+
 def select_stories(site: Site, options: BuildOptions, now: datetime) -> tuple[list[Story], dict[str, tuple[str, ...]], list[Story]]:
     """(built stories, their preview status marks, stories left out) for the given options."""
     built, status, left_out = [], {}, []
@@ -160,8 +173,7 @@ def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: date
         salt = _salt(config, dirs, menu_items(config, views), [t.slug + "|" + stamps[t.path] for t in views.topics])
         names = [file_for(spec.url) for spec in specs]
         if maker is not None:
-            made = {file_for(urls.story(story.slug)) for story in stories}
-            maker.add([name for name in names if name not in made])
+            maker.add(names)  # the other pages' folders (the story pages' are under way)
         later = not cache.fingerprints  # no last build to compare with: every page renders, fingerprinted meanwhile
         if later:
             stale = specs
@@ -170,47 +182,46 @@ def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: date
             stale = _stale(out_dir, names, specs, fingerprints, cache,
                            trust=not options.persist and cache.views is not None and (out_dir / "404.html").is_file())
     fresh = _is_empty(out_dir)  # a first build: pages are laid out beside it and moved in with one rename
-    made: dict[str, object] = {}
 
-    def meanwhile() -> None:  # pure work on the views, in this process while the workers render
-        nonlocal fingerprints, contexts
+    def meanwhile() -> _AlongSide:  # pure work on the views, in this process while the workers render
         started = time.perf_counter()
         if later:
             with stages.stage("fingerprints"):
-                fingerprints, contexts = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
+                prints, kept = _fingerprints(salt, names, specs, stamps, cache, keep=not options.persist)
+        else:
+            prints, kept = fingerprints, contexts
         with stages.stage("feeds"):
-            mtimes = made["mtimes"] = _entry_mtimes(stories, records, now)
-            feed_jobs = made["feed_jobs"] = publish.feed_files(config, views, now, mtimes, salt, stamps)
-            made["feeds"] = {job.path: job.make() for job in feed_jobs
-                             if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file()}
+            mtimes = _entry_mtimes(stories, records, now)
+            feed_jobs = publish.feed_files(config, views, now, mtimes, salt, stamps)
+            feeds = {job.path: job.make() for job in feed_jobs
+                     if cache.fingerprints.get(job.path) != job.fingerprint or not (out_dir / job.path).is_file()}
         with stages.stage("sitemap and static"):
-            extra = made["extra"] = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
+            extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
             extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
             extra.update(related_files)
+        store = None
         if options.persist:  # what a quick rebuild in a new process needs (quick.py); saved once the site is written
             with stages.stage("page store"):
                 previous = load_store(cache_path) if cache.store_token else None
                 if previous is not None and (previous.token != cache.store_token or previous.salt != salt):
                     previous = None
-                made["store"] = make_store(secrets.token_hex(8), salt, views, specs, names, {file_for(s.url) for s in stale},
-                                           {path: record.stamp for path, record in records.items()}, story_topics, links,
-                                           groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
-        made["seconds"] = time.perf_counter() - started
+                store = make_store(secrets.token_hex(8), salt, views, specs, names, {file_for(s.url) for s in stale},
+                                   {path: record.stamp for path, record in records.items()}, story_topics, links,
+                                   groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
+        return _AlongSide(prints, kept, feed_jobs, feeds, extra, store, time.perf_counter() - started)
 
     started = time.perf_counter()
     pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
                        out_dir=out_dir, staging=staging, fresh=fresh, meanwhile=meanwhile)
-    stages.add("render pages", time.perf_counter() - started - made["seconds"])  # the rest is counted above
+    along: _AlongSide = pages.meanwhile
+    stages.add("render pages", time.perf_counter() - started - along.seconds)  # the rest is counted above
     if maker is not None:
         maker.abort()  # every page is written by now: what it has still to make is there already
-    files = pages.files
-    rendered = len(stale)
-    mtimes, feed_jobs, extra = made["mtimes"], made["feed_jobs"], made["extra"]
-    for job in feed_jobs:
+    fingerprints, contexts, extra = along.fingerprints, along.contexts, along.extra
+    for job in along.feed_jobs:
         fingerprints[job.path] = job.fingerprint
-    files.update(made["feeds"])
-    rendered += len(made["feeds"])
-    files.update(extra)
+    files = {**pages.files, **along.feeds, **extra}
+    rendered = len(stale) + len(along.feeds)
     with stages.stage("write"):
         outputs = frozenset(fingerprints) | frozenset(extra)
         report = write_fresh(fresh_tree(staging), out_dir, files) if fresh else None
@@ -245,7 +256,7 @@ def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: date
                             inputs, saved_ns, lambda name: getattr(records.get(prefix + name.replace(os.sep, "/")),
                                                                    "stamp", None)))
     _REMEMBERED.pop(cache_path, None)
-    store = made.get("store")
+    store = along.store
     with stages.stage("cache save"):
         _keep(cache_path, options, BuildCache(
             manifest=manifest, records=records, fingerprints=fingerprints, related_state=related_state,

@@ -19,9 +19,9 @@ import os
 import shutil
 import signal
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from digest.errors import Problem, TemplateError
 from digest.forkmap import can_fork, fork_map, fork_pool, workers  # noqa: F401 (fork_map re-exported for the build)
@@ -44,6 +44,7 @@ class Rendered:
 
     files: dict[str, bytes | Staged]
     unchanged: int = 0  # pages a worker found identical in the output folder (not in `files`)
+    meanwhile: Any = None  # what render_all's `meanwhile` returned
 
 
 @contextmanager
@@ -84,9 +85,13 @@ class TreeMaker:
         self.pids: list[int] = []
         self._previous: int | None = None  # read end of the pipe the last forked maker holds open
         self._tops: set[str] = set()  # folders at the top of the tree made already
+        self._given: set[str] = set()  # names an earlier `add` took
 
     def add(self, names: Sequence[str]) -> None:
-        """Make the folder of each output file of `names` (relative to the tree), in a new process."""
+        """Make the folder of each output file of `names` (relative to the tree), in a new process;
+        names an earlier call was given are left out."""
+        names = [name for name in names if name not in self._given]
+        self._given.update(names)
         if not names:
             return
         # the folders at the top of the tree first, here, so that no render worker makes one before
@@ -174,22 +179,21 @@ def _spread(folder: str) -> None:
 def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], template_dirs: Sequence[Path],
                parallel: bool = True, progress: Callable[[str, int, int], None] | None = None,
                out_dir: Path | None = None, staging: Path | None = None, fresh: bool = False,
-               meanwhile: Callable[[], None] | None = None) -> Rendered:
+               meanwhile: Callable[[], Any] | None = None) -> Rendered:
     """Render `specs`, in parallel when it pays; raise TemplateError listing every failing template.
 
     `progress` is told `("rendering pages", done, total)` as chunks of pages finish. Given
     `out_dir` and `staging`, parallel workers stage changed pages there; with `fresh` (no output
     folder yet) they lay every page out in `fresh_tree(staging)` instead (see the module doc).
     `meanwhile` is called in this process while the workers render (after rendering, when the
-    pages render here); an error it raises ends the rendering."""
+    pages render here); what it returns is the result's `meanwhile`, and an error it raises
+    ends the rendering."""
     count = workers()
     total = len(specs)
     if not parallel or count < 2 or total < MIN_PAGES or not can_fork():
         chunks: Iterable[range] = [range(start, min(start + SERIAL_CHUNK, total)) for start in range(0, total, SERIAL_CHUNK)]
         rendered = _gather((_render(config, views, specs, template_dirs, chunk) for chunk in chunks), total, progress)
-        if meanwhile is not None:
-            meanwhile()
-        return rendered
+        return replace(rendered, meanwhile=meanwhile()) if meanwhile is not None else rendered
     global _JOB
     _JOB = (config, views, specs, template_dirs,
             None if out_dir is None or staging is None else (str(out_dir), str(staging), fresh))
@@ -198,9 +202,8 @@ def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], 
     try:
         with fork_pool(count) as pool:
             results = pool.imap_unordered(_render_chunk, chunks, chunksize=1)
-            if meanwhile is not None:
-                meanwhile()
-            return _gather(results, total, progress)
+            along = meanwhile() if meanwhile is not None else None
+            return replace(_gather(results, total, progress), meanwhile=along)
     finally:
         _JOB = None
 

@@ -87,7 +87,7 @@ def output_escape(value: Any) -> str:
     string (the same characters) rather than a Markup object, which costs more to make than the
     escaping itself. Only printed output uses it: it is joined into the page as it is."""
     kind = type(value)
-    if kind is str:
+    if kind is str and _escape_inner is not None:
         return _escape_inner(value)
     if kind is Markup:  # safe already: `escape` would only copy it (its __html__ is itself)
         return value
@@ -193,8 +193,7 @@ def cached(macro: Any, *args: Any, **kwargs: Any) -> Markup:
             parts[i] = Markup(text)
         html = memo[key] = str(macro(*parts))
     for i, text in filled:
-        value = args[i]
-        html = html.replace(text, _escape_inner(value) if type(value) is str and _escape_inner else escape(value))
+        html = html.replace(text, output_escape(args[i]))
     return Markup(html)
 
 
