@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from digest import __version__
-from digest.cache import BuildCache, Manifest, cache_file, code_version, load_cache, remove_cache, save_cache
+from digest.cache import BuildCache, Manifest, RecordsWriter, cache_file, code_version, load_cache, remove_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, racy_inputs, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
 from digest.content import file_time, load_site_cached, shown_prefix
@@ -121,15 +121,20 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
 
     with stages.stage("cache load"):
         cache = _cache_for(cache_path, options)
-    with stages.stage("parse content"):
-        from digest.topics import topic_assigner  # each story's topics found by the process that parsed it
-
-        site, records, parsed_topics = load_site_cached(
-            config, cache.records, cache.manifest.saved_ns - RACY_NS, progress, options.parallel,
-            scanned=inputs[5], topics_for=topic_assigner)  # the manifest's scan of content/
-    stories, status, left_out = select_stories(site, options, now)
-    warnings = _pin_warnings(stories, left_out)
     with contextlib.ExitStack() as scope:
+        written = None
+        if options.persist and not cache.records_base[0]:  # no records file to add a delta to: write one as stories are parsed
+            written = RecordsWriter(cache_path)
+            scope.callback(written.abort)
+        with stages.stage("parse content"):
+            from digest.topics import topic_assigner  # each story's topics found by the process that parsed it
+
+            site, records, parsed_topics = load_site_cached(
+                config, cache.records, cache.manifest.saved_ns - RACY_NS, progress, options.parallel,
+                scanned=inputs[5], topics_for=topic_assigner,  # the manifest's scan of content/
+                written=written.add if written is not None else None)
+        stories, status, left_out = select_stories(site, options, now)
+        warnings = _pin_warnings(stories, left_out)
         staging = scope.enter_context(staging_for(out_dir))  # pages that render workers wrote, until they are moved into place
         maker = None
         if options.parallel and workers() > 1 and can_fork() and _is_empty(out_dir):
@@ -138,13 +143,14 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             scope.callback(maker.abort)
             maker.add([file_for(urls.story(story.slug)) for story in stories])
         return _build_rest(root, config, options, now, out_dir, dirs, cache_path, inputs, progress, stages,
-                           cache, site, records, parsed_topics, stories, status, left_out, warnings, staging, maker)
+                           cache, site, records, parsed_topics, stories, status, left_out, warnings, staging, maker,
+                           written)
 
 
 def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path, dirs: list,
                 cache_path: Path, inputs: tuple, progress: Report, stages: Stages, cache: BuildCache, site: Site,
                 records: dict, parsed_topics: dict, stories: list[Story], status: dict, left_out: list[Story], warnings: list[str],
-                staging: Path, maker: TreeMaker | None) -> BuildResult:
+                staging: Path, maker: TreeMaker | None, written: RecordsWriter | None) -> BuildResult:
     """The build from topics on (see `build_site`), with the staging folder at hand."""
     from digest import publish, search
     from digest.parallel import fresh_tree, render_all, workers
@@ -263,7 +269,7 @@ def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: date
             search_records=records_by_stamp, topic_rules_key=rules_key, topic_assignments=topic_memo,
             outputs=outputs, records_base=cache.records_base, config=config, salt=salt,
             views=None if options.persist else views, contexts=contexts,
-            store_token=store.token if store is not None else ""), store)
+            store_token=store.token if store is not None else ""), store, written)
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings), deferred=deferred, timings=stages.spent())
 
@@ -286,13 +292,14 @@ def _cache_for(cache_path: Path, options: BuildOptions) -> BuildCache:
     return remembered if remembered is not None else load_cache(cache_path)
 
 
-def _keep(cache_path: Path, options: BuildOptions, state: BuildCache, store: PageStore | None = None) -> None:
+def _keep(cache_path: Path, options: BuildOptions, state: BuildCache, store: PageStore | None = None,
+          written: RecordsWriter | None = None) -> None:
     """Save the state for the next build: on disk (with the page store first), or in memory only
-    for a long-running process (serve)."""
+    for a long-running process (serve). `written`: the records as the parse wrote them."""
     if options.persist:
         if store is not None:
             save_store(cache_path, store)
-        save_cache(cache_path, state)
+        save_cache(cache_path, state, written)
     else:
         remove_cache(cache_path)
         _REMEMBERED[cache_path] = state

@@ -4,7 +4,7 @@ the package version; any unreadable or foreign cache is ignored and rebuilt.
 
 Files, per output folder: `.manifest` (read first: is anything changed?), the state pickle
 (fingerprints, topic assignments, search records...), `.records` (each parsed content file
-pickled on its own, so one can be read without the others) with a small `.delta` of the records
+pickled on its own, so one can be read without the others, then a header of where each is) with a small `.delta` of the records
 changed since, `.related` (the related-stories index) and `.pages` (`pagestore`: what a quick
 rebuild needs)."""
 
@@ -16,6 +16,7 @@ import mmap
 import os
 import pickle
 import secrets
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -25,7 +26,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from digest import __version__
 from digest.output import write_atomic, write_atomic_parts
 
-CACHE_FORMAT = 8  # bump whenever the pickled classes change shape
+CACHE_FORMAT = 9  # bump whenever the pickled classes change shape
 
 
 @dataclass(frozen=True)
@@ -162,16 +163,16 @@ def load_cache(path: Path) -> BuildCache:
 class StoredRecords:
     """The parsed content files on disk, read one by one on demand (`get`) or all at once (`all`).
 
-    The base file is a small pickled header (token, each record's stat key and stamp, and where
-    its bytes are) followed by each record pickled on its own; the delta is one pickle."""
+    The base file is each record pickled on its own, then a pickled header (token, each record's
+    stat key and stamp, and where its bytes are) and that header's length (8 bytes); the delta
+    is one pickle."""
 
     def __init__(self, file: Path, token: str, base_ids: Mapping[str, tuple], spans: Mapping[str, tuple[int, int]],
-                 start: int, changed: Mapping[str, Any], removed: frozenset[str]):
+                 changed: Mapping[str, Any], removed: frozenset[str]):
         self.file = file
         self.token = token
         self.base_ids = base_ids  # path -> ((mtime_ns, size), stamp) of the base file's records
-        self._spans = spans  # path -> (offset after the header, length) of its pickled record
-        self._start = start
+        self._spans = spans  # path -> (offset, length) of its pickled record
         self.changed = dict(changed)  # the delta: path -> record changed since the base
         self.removed = removed
         self._made: dict[str, Any] = {}
@@ -188,8 +189,10 @@ class StoredRecords:
         file = path.with_suffix(".records")
         try:
             with file.open("rb") as handle, _no_gc():
-                fmt, header = pickle.load(handle)
-                start = handle.tell()
+                handle.seek(-8, os.SEEK_END)
+                size = int.from_bytes(handle.read(8), "little")
+                handle.seek(-8 - size, os.SEEK_END)
+                fmt, header = pickle.loads(handle.read(size))
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
             return None
         if fmt != CACHE_FORMAT or not isinstance(header, tuple) or len(header) != 3:
@@ -201,7 +204,7 @@ class StoredRecords:
             if delta[0] != token:
                 return None
             changed, removed = delta[1], frozenset(delta[2])
-        return cls(file, token, header[1], header[2], start, changed, removed)
+        return cls(file, token, header[1], header[2], changed, removed)
 
     def ids(self, name: str) -> tuple | None:
         """((mtime_ns, size), stamp) of a record, without reading it."""
@@ -221,14 +224,13 @@ class StoredRecords:
         if made is None:
             offset, length = self._spans[name]
             with self.file.open("rb") as handle:
-                handle.seek(self._start + offset)
+                handle.seek(offset)
                 made = self._made[name] = pickle.loads(handle.read(length))
         return made
 
     def all(self) -> dict[str, Any]:
         """Every record (path -> record)."""
         with self.file.open("rb") as handle:
-            handle.seek(self._start)
             data = memoryview(handle.read())
         with _no_gc():
             records = {name: pickle.loads(data[offset:offset + length]) for name, (offset, length) in self._spans.items()
@@ -328,14 +330,15 @@ def save_state(path: Path, cache: BuildCache) -> None:
     write_atomic(path.with_suffix(".manifest"), _dump(cache.manifest))
 
 
-def save_cache(path: Path, cache: BuildCache) -> None:
+def save_cache(path: Path, cache: BuildCache, written: RecordsWriter | None = None) -> None:
     """Save the cache atomically: parsed content, the related index, then the state, then the
     manifest that vouches for them.
 
     Parsed content (most of the bytes) is kept as a base file plus a small delta of the records
     that changed since, so a rebuild after a few edits rewrites kilobytes, not the whole site;
     the base is rewritten when the delta grows past a tenth of it. Each record of the base is
-    pickled on its own, so that a quick rebuild reads only those it shows."""
+    pickled on its own, so that a quick rebuild reads only those it shows. `written`: the base
+    as the parse wrote it (used when it holds exactly these records)."""
     token, base_ids = cache.records_base
     changed = {name: loaded for name, loaded in cache.records.items()
                if (name, loaded.key, loaded.stamp) not in base_ids}
@@ -343,19 +346,71 @@ def save_cache(path: Path, cache: BuildCache) -> None:
     records_file = path.with_suffix(".records")
     if token and records_file.is_file() and delta_fits(len(changed) + len(removed), len(cache.records)):
         save_delta(path, token, changed, removed)
+    elif written is not None and written.holds(cache.records):
+        token = written.finish(records_file)
+        path.with_suffix(".delta").unlink(missing_ok=True)
     else:
         token = secrets.token_hex(8)
-        blobs, spans, offset = [], {}, 0
-        for name, loaded in cache.records.items():
-            blob = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
+        blobs = [pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL) for loaded in cache.records.values()]
+        spans, offset = {}, 0
+        for name, blob in zip(cache.records, blobs):
             spans[name] = (offset, len(blob))
             offset += len(blob)
-            blobs.append(blob)
         ids = {name: (loaded.key, loaded.stamp) for name, loaded in cache.records.items()}
-        write_atomic_parts(records_file, [_dump((token, ids, spans)), *blobs])  # not joined: no second copy
+        write_atomic_parts(records_file, [*blobs, *_records_header(token, ids, spans)])  # not joined: no second copy
         path.with_suffix(".delta").unlink(missing_ok=True)
     save_related(path, cache.related_state)
     save_state(path, replace(cache, records_base=(token, frozenset())))
+
+
+def _records_header(token: str, ids: Mapping[str, tuple], spans: Mapping[str, tuple[int, int]]) -> list[bytes]:
+    """The end of a records file: where each record is, then that header's length (8 bytes)."""
+    header = _dump((token, ids, spans))
+    return [header, len(header).to_bytes(8, "little")]
+
+
+class RecordsWriter:
+    """A records file written while the content is parsed: each record is added as pickled (by
+    the process that parsed it) and goes to a temporary file at once, so that saving the cache
+    after a first build only writes the header and renames the file (`save_cache(written=...)`).
+    Nothing is kept in memory but where each record is."""
+
+    def __init__(self, path: Path) -> None:
+        """A writer for the records beside the cache file `path`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".records")
+        self._handle = os.fdopen(fd, "wb")
+        self._ids: dict[str, tuple] = {}
+        self._spans: dict[str, tuple[int, int]] = {}
+        self._offset = 0
+
+    def add(self, name: str, loaded: Any, blob: bytes) -> None:
+        """Record `name` (a content.Loaded), pickled as `blob`."""
+        self._handle.write(blob)
+        self._ids[name] = (loaded.key, loaded.stamp)
+        self._spans[name] = (self._offset, len(blob))
+        self._offset += len(blob)
+
+    def holds(self, records: Mapping[str, Any]) -> bool:
+        """Whether the file holds exactly `records` (the same files, read with the same stat and bytes)."""
+        return not self._handle.closed and len(records) == len(self._ids) and all(
+            self._ids.get(name) == (loaded.key, loaded.stamp) for name, loaded in records.items())
+
+    def finish(self, target: Path) -> str:
+        """Write the header and move the file to `target`; returns the file's token."""
+        token = secrets.token_hex(8)
+        with self._handle:
+            for part in _records_header(token, self._ids, self._spans):
+                self._handle.write(part)
+        os.chmod(self._tmp, 0o644)
+        os.replace(self._tmp, target)
+        return token
+
+    def abort(self) -> None:
+        """Drop the temporary file (nothing is left once `finish` has moved it)."""
+        if not self._handle.closed:
+            self._handle.close()
+        Path(self._tmp).unlink(missing_ok=True)
 
 
 def remove_cache(path: Path) -> None:

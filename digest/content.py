@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import bisect
 import os
+import pickle
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -33,9 +35,14 @@ _IMAGE_KEYS = ("src", "alt", "caption", "credit")
 class _Fields:
     """Typed access to one file's front matter, collecting problems at the line of each key."""
 
-    def __init__(self, meta: dict[str, Any], path: str, lines: dict[str, int], first_line: int) -> None:
-        self.meta, self.path, self.lines, self.first_line = meta, path, lines, first_line
+    def __init__(self, meta: dict[str, Any], path: str, yaml_text: str, first_line: int) -> None:
+        self.meta, self.path, self.yaml_text, self.first_line = meta, path, yaml_text, first_line
         self.problems: list[Problem] = []
+
+    @cached_property
+    def lines(self) -> dict[str, int]:
+        """The file line of each key: found only when a problem is reported (most files have none)."""
+        return frontmatter.key_lines(self.yaml_text, self.first_line)
 
     def line(self, key: str) -> int:
         return self.lines.get(key, self.first_line)
@@ -120,7 +127,7 @@ def default_slug(path: str) -> str:
 def _read_meta(text: str, path: str) -> tuple[_Fields, str, int]:
     yaml_text, first, body, body_line = frontmatter.split(text, path)
     meta = frontmatter.parse(yaml_text, path, first)
-    return _Fields(meta, path, frontmatter.key_lines(yaml_text, first), first), body, body_line
+    return _Fields(meta, path, yaml_text, first), body, body_line
 
 
 def _slug_field(fields: _Fields, path: str) -> str:
@@ -325,7 +332,8 @@ def load_site(config: SiteConfig) -> Site:
 def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_after_ns: int,
                      progress: Callable[[str, int, int], None] | None = None,
                      parallel: bool = True, scanned: Sequence[tuple[str, int, int]] | None = None,
-                     topics_for: Callable[[Sequence[Topic]], Callable[[Story], Any]] | None = None
+                     topics_for: Callable[[Sequence[Topic]], Callable[[Story], Any]] | None = None,
+                     written: Callable[[str, Loaded, bytes], None] | None = None
                      ) -> tuple[Site, dict[str, Loaded], dict[str, Any]]:
     """Like `load_site`, reusing `previous` parses of files whose size and mtime are unchanged.
 
@@ -336,7 +344,9 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
     folder's files as `cache.scan` just listed them (the build's input manifest), if at hand.
     `topics_for(topics)`: a function of a story (e.g. its topics), computed for each story file
     read here by the process that parsed it, while the story is at hand (topic files are read
-    first). Returns (site, records, file stamp -> that function's value for the stories read).
+    first). `written(path, record, pickled record)` is told each record read here, pickled by the
+    process that parsed it (see cache.RecordsWriter). Returns (site, records, file stamp -> that
+    function's value for the stories read).
     """
     from digest.forkmap import fork_map  # multiprocessing: not needed by a quick rebuild, which reads no folder
     from digest.topics import parse_rules
@@ -364,8 +374,11 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
         if progress is not None and folder == "stories":
             report = lambda done: progress("parsing stories", len(files) - len(todo) + done, len(files))
             report(0)
-        for shown, loaded, found, value in fork_map(lambda chunk: [_read(item, parse, then) for item in chunk], todo,
-                                                    processes=None if parallel else 1, progress=report):
+        work = (lambda chunk: [_read(item, parse, then) for item in chunk]) if written is None else (
+            lambda chunk: [_pickle_record(_read(item, parse, then)) for item in chunk])
+        arrived = None if written is None else lambda part: [_unpickle_record(result, written) for result in part]
+        for shown, loaded, found, value in fork_map(work, todo, processes=None if parallel else 1, progress=report,
+                                                    each=arrived):
             problems.extend(found)
             if loaded is not None:
                 records[shown] = loaded
@@ -385,6 +398,21 @@ def load_site_cached(config: SiteConfig, previous: Mapping[str, Loaded], racy_af
         raise ContentError(problems)
     site = Site(config=config, stories=tuple(stories), topics=tuple(topics), pages=tuple(pages))
     return site, records, computed
+
+
+def _pickle_record(result: tuple[str, Loaded | None, list[Problem], Any]) -> tuple:
+    shown, loaded, found, value = result
+    return shown, None if loaded is None else pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL), found, value
+
+
+def _unpickle_record(result: tuple, written: Callable[[str, Loaded, bytes], None]
+                     ) -> tuple[str, Loaded | None, list[Problem], Any]:
+    shown, blob, found, value = result
+    if blob is None:
+        return result
+    loaded = pickle.loads(blob)
+    written(shown, loaded, blob)
+    return shown, loaded, found, value
 
 
 def _read(item: tuple[str, str, tuple[int, int], Loaded | None], parse: Callable[[str, str], Any],

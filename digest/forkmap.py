@@ -50,12 +50,15 @@ def can_fork() -> bool:
 
 
 def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], min_items: int | None = None,
-             processes: int | None = None, progress: Callable[[int], None] | None = None) -> list[Any]:
+             processes: int | None = None, progress: Callable[[int], None] | None = None,
+             each: Callable[[list[Any]], list[Any]] | None = None) -> list[Any]:
     """`function(items)` computed over slices of `items` on every core and joined in order.
 
     `function` must be pure and return one result per item; the items reach the forked workers
     without being copied, only the results travel back. Runs in this process for few items.
-    `progress` is told how many items are done after each slice."""
+    `progress` is told how many items are done after each slice; `each(results)`, in this
+    process, turns each slice's results into what is kept, as they arrive."""
+    keep = each if each is not None else _same
     count = processes or workers()
     if count < 2 or len(items) < (MIN_ITEMS if min_items is None else min_items) or not can_fork():
         count = 1
@@ -64,7 +67,7 @@ def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any
     if count == 1:
         parts = []
         for start, end in spans:
-            parts.append(function(items[start:end]))
+            parts.append(keep(function(items[start:end])))
             if progress is not None:
                 progress(end)
         return [result for part in parts for result in part]
@@ -74,12 +77,16 @@ def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any
     try:
         with fork_pool(count) as pool:
             for (_, end), part in zip(spans, pool.imap(_map_span, spans, chunksize=1)):
-                parts.append(part)
+                parts.append(keep(part))
                 if progress is not None:
                     progress(end)
     finally:
         _MAP = None
     return [result for part in parts for result in part]
+
+
+def _same(part: list[Any]) -> list[Any]:
+    return part
 
 
 def _map_span(span: tuple[int, int]) -> list[Any]:

@@ -111,9 +111,20 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
             self.write("_digest_escape(")
 
 
+class _Environment(jinja2.Environment):
+    """Jinja's environment, with each template's globals a plain dict (the environment's globals
+    as they are when it is loaded, overlaid by its own) instead of a ChainMap: every render and
+    include copies the globals into a new context, and a ChainMap is walked in Python (measured:
+    ~10% of a story page's template time). `make_environment` sets every global before any
+    template loads, and nothing changes them after."""
+
+    def make_globals(self, d: Any = None) -> dict[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     """A Jinja2 environment over `template_dirs` (first wins), autoescaping, StrictUndefined."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -134,3 +134,11 @@ def browser_page(chromium) -> Iterator["object"]:
         yield page
     finally:
         context.close()
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Tests that use Chromium run last. Once the session's browser starts, its Playwright driver
+    keeps an asyncio child-watcher thread alive in this process until the session ends (Python
+    3.11), and builds do not fork while another thread runs (`forkmap.can_fork`): tests of the
+    forked paths that came after it would find forking impossible."""
+    items.sort(key=lambda item: "chromium" in getattr(item, "fixturenames", ()))

@@ -50,3 +50,77 @@ def test_a_records_file_from_another_state_is_not_trusted(tmp_path: Path) -> Non
     shutil.copyfile(cache_file(site, second).with_suffix(".records"), cache_file(site, first).with_suffix(".records"))
     assert load_cache(cache_file(site, first)).records == {}
     assert load_cache(cache_file(site, second)).records != {}
+
+
+def _state(records: dict):
+    from digest.cache import BuildCache, Manifest, code_version
+
+    return BuildCache(manifest=Manifest(version=code_version()), records=records)
+
+
+def _records(site: Path) -> dict:
+    from digest.config import load_config
+    from digest.content import load_site_cached
+
+    return load_site_cached(load_config(site), {}, 0, parallel=False)[1]
+
+
+def test_records_written_while_parsing_read_back_as_saved(tmp_path: Path) -> None:
+    import pickle
+
+    from digest.cache import RecordsWriter, StoredRecords, save_cache
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    records = _records(site)
+    saved = tmp_path / "saved" / "build.pickle"
+    save_cache(saved, _state(records))  # pickled at save time
+    path = tmp_path / "written" / "build.pickle"
+    writer = RecordsWriter(path)
+    for name, loaded in reversed(records.items()):  # in the order the parse hands them over, not the records' order
+        writer.add(name, loaded, pickle.dumps(loaded))
+    assert writer.holds(records)
+    save_cache(path, _state(records), writer)
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
+    for cache in (saved, path):
+        token = load_cache(cache).records_base[0]
+        stored = StoredRecords.open(cache, token)
+        assert stored is not None and stored.all() == records
+        name = next(iter(records))
+        assert stored.get(name) == records[name]  # one record read alone, at its span
+
+
+def test_records_written_for_other_content_are_not_saved(tmp_path: Path) -> None:
+    import pickle
+
+    from digest.cache import RecordsWriter, save_cache
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    records = _records(site)
+    path = tmp_path / "cache" / "build.pickle"
+    writer = RecordsWriter(path)
+    first = next(iter(records))
+    for name, loaded in records.items():
+        if name != first:
+            writer.add(name, loaded, pickle.dumps(loaded))
+    assert not writer.holds(records)
+    save_cache(path, _state(records), writer)  # one record missing: pickled again, all of them
+    writer.abort()
+    assert load_cache(path).records == records
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_a_first_build_that_fails_leaves_no_partial_records(tmp_path: Path) -> None:
+    import pytest
+
+    from digest.errors import DigestError
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    (site / "content" / "stories" / "broken.md").write_text("---\ntitle: [unclosed\n---\nBody.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(DigestError):
+        build_site(site, options=BuildOptions(out_dir=out), now=NOW)
+    folder = cache_file(site, out).parent
+    assert not folder.is_dir() or [p.name for p in folder.iterdir()] == []

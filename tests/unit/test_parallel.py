@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -70,6 +71,22 @@ def test_fork_map_keeps_order_reports_progress_and_equals_one_process(monkeypatc
     assert forkmap.fork_map(square, items, min_items=1, progress=seen.append) == square(items)
     assert seen == sorted(seen) and seen[-1] == 1000 and len(seen) > 2
     assert forkmap.fork_map(square, items, min_items=1, processes=1) == square(items)
+
+
+def test_fork_map_hands_each_slice_to_the_parent_as_it_arrives(monkeypatch) -> None:
+    monkeypatch.setattr(forkmap, "workers", lambda: 2)
+    items = list(range(1000))
+    slices: list[tuple[int, int]] = []  # (pid that saw the slice, its length)
+
+    def each(part: list) -> list:
+        slices.append((os.getpid(), len(part)))
+        return [x + 1 for x in part]
+
+    double = lambda chunk: [x * 2 for x in chunk]  # noqa: E731
+    for processes in (None, 1):
+        slices.clear()
+        assert forkmap.fork_map(double, items, min_items=1, processes=processes, each=each) == [x * 2 + 1 for x in items]
+        assert {pid for pid, _ in slices} == {os.getpid()} and sum(n for _, n in slices) == 1000 and len(slices) > 2
 
 
 def test_content_problems_found_by_workers_are_all_reported_in_file_order(tmp_path: Path, monkeypatch) -> None:
