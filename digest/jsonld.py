@@ -20,22 +20,25 @@ _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\
 
 def dumps(data: Any) -> str:
     """JSON text safe inside a `<script>` element: keys in a fixed order, `<>&` escaped."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default)
+    text = _ENCODER.encode(data)
     for char, escape in _ESCAPES:  # str.replace per character: several times faster than str.translate
         if char in text:
             text = text.replace(char, escape)
     return text
 
 
-def jsonld_filter(data: Any) -> Markup:
-    """Jinja filter: `{{ data | jsonld }}` inside `<script type="application/ld+json">`."""
-    return Markup(dumps(data))
-
-
 def _default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)  # made once: json.dumps makes one a call
+
+
+def jsonld_filter(data: Any) -> Markup:
+    """Jinja filter: `{{ data | jsonld }}` inside `<script type="application/ld+json">`."""
+    return Markup(dumps(data))
 
 
 def _absolute(config: SiteConfig, url: str) -> str:
