@@ -114,6 +114,30 @@ def test_cached_macro_that_does_more_with_root_than_print_it_is_rendered_per_roo
     assert len(calls) == 3 * 4  # per story, root and level
 
 
+def test_cached_items_prints_what_a_loop_over_cached_prints(tmp_path: Path) -> None:
+    from digest.render import environment
+
+    config, views, specs, dirs = _list_site(
+        tmp_path, '{% macro item(view, others, root, level) %}{{ tick() }}<h{{ level }}><a href="{{ root }}{{ view.url }}">'
+                  "{{ view.title }}</a></h{{ level }}>{{ others | length }}{% endmacro %}")
+    (tmp_path / "loop.html").write_text(
+        '{% from "partials/item.html" import item %}<div>\n{% for view in entries %}{{ cached(item, view, (), root, level) }}\n'
+        '{% endfor %}</div>', encoding="utf-8")
+    (tmp_path / "items.html").write_text(
+        '{% from "partials/item.html" import item %}<div>\n{{ cached_items(item, pairs, root, level) }}\n</div>', encoding="utf-8")
+    calls: list[int] = []
+    environment(config, dirs).globals["tick"] = lambda: calls.append(1) or ""
+    pairs = [(view, ()) for view in views.stories]
+    loops = render_pages(config, views, [PageSpec(s.url, "loop.html", s.context) for s in specs], dirs)
+    items = render_pages(config, views, [PageSpec(s.url, "items.html", {**s.context, "pairs": pairs}) for s in specs], dirs)
+    assert loops == items and b'<a href="../../stories/s2/">Story &lt;2&gt;</a></h2>0\n<h2>' in items["tags/a/index.html"]
+    assert len(calls) == 3  # once per story, in either form
+    env = environment(config, dirs)  # outside a build (no memo): the same text, rendered per call
+    template = env.from_string('{% from "partials/item.html" import item %}{{ cached_items(item, pairs, "/", 2) }}')
+    assert template.render(pairs=pairs) == "\n".join(
+        env.from_string('{% from "partials/item.html" import item %}{{ item(v, (), "/", 2) }}').render(v=v) for v, _ in pairs)
+
+
 def test_a_template_edited_between_renders_is_recompiled(tmp_path: Path) -> None:
     import os
 
