@@ -100,6 +100,14 @@ def site(tmp_path: Path) -> Path:
     return tmp_path
 
 
+# `python -m digest ARGS` for a test to run and stop with Ctrl-C (SIGINT), which raises
+# KeyboardInterrupt in it as in a terminal even when this test run itself was started with SIGINT
+# ignored (a background job of a non-interactive shell, e.g. `pytest &`): an ignored signal is
+# inherited by every process started, and a server told to stop with SIGINT would never stop.
+DIGEST_CTRL_C = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                 "sys.argv[0] = 'digest'; runpy.run_module('digest', run_name='__main__', alter_sys=True)"]
+
+
 # Browser fixtures: one Chromium for the whole session, shared by every test folder (Playwright's
 # sync API allows one running instance per thread).
 @pytest.fixture(scope="session")

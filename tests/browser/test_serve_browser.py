@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from digest.errors import Problem, TemplateError
 from digest.serve import OVERLAY_ID, PreviewServer
+from tests.conftest import DIGEST_CTRL_C
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAY = f"#{OVERLAY_ID}"
@@ -141,7 +142,7 @@ class ServeProcess:
     def __init__(self, root: Path) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "digest", "serve", "--site", str(root), "--port", "0"],
+            [*DIGEST_CTRL_C, "serve", "--site", str(root), "--port", "0"],
             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.lines: list[str] = []

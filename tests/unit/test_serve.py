@@ -31,6 +31,7 @@ from digest.serve import (
     inject,
     locate,
 )
+from tests.conftest import DIGEST_CTRL_C
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT"
 INDEX = "<!doctype html><html><head><title>Home</title></head><body><h1>Home v1</h1></body></html>\n"
@@ -449,7 +450,7 @@ class Serve:
 
     def __init__(self, *args: str, expect_url: bool = True) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "digest", "serve", *args], env=env, text=True,
+        self.proc = subprocess.Popen([*DIGEST_CTRL_C, "serve", *args], env=env, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
