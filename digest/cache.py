@@ -4,9 +4,9 @@ the package version; any unreadable or foreign cache is ignored and rebuilt.
 
 Files, per output folder: `.manifest` (read first: is anything changed?), the state pickle
 (fingerprints, topic assignments, search records...), `.records` (each parsed content file
-pickled on its own, so one can be read without the others, then a header of where each is) with a small `.delta` of the records
-changed since, `.related` (the related-stories index) and `.pages` (`pagestore`: what a quick
-rebuild needs)."""
+pickled on its own, so one can be read without the others, then a header of where each is)
+with a small `.delta` of the records changed since, `.related` (the related-stories index) and
+`.pages` (`pagestore`: what a quick rebuild needs)."""
 
 from __future__ import annotations
 
@@ -304,7 +304,7 @@ def save_related(path: Path, index: Any) -> None:
     data_at = place(data, len(data))
     spans = [(place(raw, raw.nbytes), raw.nbytes) for raw in (b.raw() for b in buffers)]
     header = pickle.dumps((CACHE_FORMAT, (data_at, len(data)), spans), protocol=pickle.HIGHEST_PROTOCOL)
-    parts += [header, len(header).to_bytes(8, "little")]
+    parts += _trailer(header)
     write_atomic_parts(file, parts)
 
 
@@ -365,7 +365,12 @@ def save_cache(path: Path, cache: BuildCache, written: RecordsWriter | None = No
 
 def _records_header(token: str, ids: Mapping[str, tuple], spans: Mapping[str, tuple[int, int]]) -> list[bytes]:
     """The end of a records file: where each record is, then that header's length (8 bytes)."""
-    header = _dump((token, ids, spans))
+    return _trailer(_dump((token, ids, spans)))
+
+
+def _trailer(header: bytes) -> list[bytes]:
+    """The last parts of a records or related-index file: its header, then the header's length
+    (8 bytes, little-endian), so that a reader finds the header from the file's end."""
     return [header, len(header).to_bytes(8, "little")]
 
 

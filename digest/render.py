@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.compiler
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from digest import jsonld, urls
 from digest.errors import Problem, TemplateError
@@ -127,7 +127,7 @@ def make_environment(template_dirs: Sequence[Path]) -> jinja2.Environment:
     env.globals["cached"] = cached
     env.globals["cached_items"] = cached_items
     env.globals["page_meta"] = page_meta  # partials/meta.html
-    jsonld.register(env)  # `jsonld` filter; absolute_url, news_article, collection_page (partials/meta.html)
+    jsonld.register(env)  # `jsonld` filter; absolute_url, news_article, collection_page (for a theme's own meta partial)
     return env
 
 
