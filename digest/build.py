@@ -37,6 +37,7 @@ from digest.views import build_views
 
 if TYPE_CHECKING:
     from digest.parallel import TreeMaker
+    from digest.related_ahead import Ahead
 
 NEVER = 2**63 - 1
 _REMEMBERED: dict[Path, BuildCache] = {}  # cache_path -> state kept in memory (persist=False)
@@ -97,11 +98,13 @@ def skipped_result(last: Manifest) -> BuildResult:
 
 
 def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datetime,
-               inputs: tuple | None = None, progress: Report = silent) -> BuildResult:
+               inputs: tuple | None = None, progress: Report = silent, ahead: Ahead | None = None) -> BuildResult:
     """Build the site at `root` into its output folder; raise DigestError on any problem.
 
     `inputs` is the input manifest when the caller has just taken it (it is taken otherwise);
-    `progress` is told `(stage, done, total)` while stories are parsed and pages rendered."""
+    `progress` is told `(stage, done, total)` while stories are parsed and pages rendered;
+    `ahead`: a process updating the related index for a quick rebuild (`related_ahead.started`),
+    ended here when the full engine builds."""
     stages = Stages()
     with stages.stage("config and inputs"):
         config, out_dir, dirs, cache_path, inputs, last = _prepare(root, options, now, inputs)
@@ -111,7 +114,9 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
 
     tried = Stages()
     quick = quick_build(root, config, options, now, out_dir, dirs, cache_path, inputs, tried,
-                        lambda: static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
+                        lambda: static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]), ahead)
+    if ahead is not None:
+        ahead.close()  # the full engine updates the index itself (or the quick rebuild is done with it)
     if quick is not None:
         return BuildResult(pages=quick.pages, report=quick.report, rendered=quick.rendered, warnings=quick.warnings,
                            deferred=quick.deferred, timings=stages.spent() + tried.spent(), quick=True)

@@ -28,15 +28,17 @@ from zoneinfo import ZoneInfo
 
 from digest import urls
 from digest.cache import BuildCache, Manifest, StoredRecords, code_version, content_stamp, delta_fits, load_manifest, \
-    load_related, load_state, save_delta, save_state
+    load_state, save_delta, save_state
 from digest.content import Loaded, decode, file_time, listing_from_scan, parse_story, shown_prefix
 from digest.errors import ContentError
 from digest.fingerprint import page_fingerprint, stamp_of_story
 from digest.inputs import RACY_NS, BuildOptions, other_inputs_since, racy_inputs
 from digest.model import SiteConfig, Story
 from digest.output import WriteReport, write_site
-from digest.pagestore import PageStore, load_store, related_entry, save_store, story_shape, unpack_context
+from digest import related_ahead
+from digest.pagestore import PageStore, load_store, save_store, story_shape, unpack_context
 from digest.progress import Stages
+from digest.related_ahead import Ahead, RelatedRequest
 from digest.views import SiteViews, make_view, ordered_pages
 
 QUICK_LIMIT = 16  # edited story files a quick rebuild takes on
@@ -80,24 +82,25 @@ class _Plan:
 
 def quick_build(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path,
                 template_dirs: list[Path], cache_path: Path, inputs: tuple, stages: Stages,
-                static: Callable[[], dict[str, bytes]]) -> Quick | None:
+                static: Callable[[], dict[str, bytes]], ahead: Ahead | None = None) -> Quick | None:
     """Rebuild after story edits that keep every story's shape, or None (the full engine builds then).
 
-    `static` gives the static files and theme assets (rewritten where they differ, as always)."""
+    `static` gives the static files and theme assets (rewritten where they differ, as always);
+    `ahead`: a process started to update the related index (`related_ahead.started`)."""
     if not options.persist or not options.use_cache or options.drafts or options.future:
         return None
     plan = _plan(root, config, now, out_dir, cache_path, inputs, stages)
     if plan is None:
         return None
     try:
-        return _build(plan, config, options, now, out_dir, template_dirs, cache_path, inputs, stages, static)
+        return _build(plan, config, options, now, out_dir, template_dirs, cache_path, inputs, stages, static, ahead)
     finally:
         plan.outputs_present()  # the check's process is waited for, whatever happened
 
 
 def _build(plan: _Plan, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path,
            template_dirs: list[Path], cache_path: Path, inputs: tuple, stages: Stages,
-           static: Callable[[], dict[str, bytes]]) -> Quick | None:
+           static: Callable[[], dict[str, bytes]], ahead: Ahead | None) -> Quick | None:
     store, state = plan.store, plan.state
     if not any(e.changed for e in plan.edits):  # touched, or too recent to trust, but the same bytes
         if not plan.outputs_present():
@@ -109,23 +112,30 @@ def _build(plan: _Plan, config: SiteConfig, options: BuildOptions, now: datetime
     file_stamps = {**store.file_stamps, **{e.slug: e.loaded.stamp for e in plan.edits}}
     stories = _Stories(config, store, plan.records, plan.site, {e.slug: e.loaded.item for e in plan.edits})
     with stages.stage("related stories"):
-        related = _relate(config, cache_path, store, stories, file_stamps)
-        if related is None:
-            return None
-        links, groups, entries, relisted, since, related_files, related_read = related
+        relating = _relate(config, cache_path, store, stories, file_stamps, ahead)
     edited = {e.slug for e in plan.edits if e.changed}
     stamps = _Stamps(store, plan.site, plan.records, file_stamps)
     fingerprints = dict(state.fingerprints)
-    with stages.stage("fingerprints"):
-        specs = (_story_specs(stories, store, links, groups, entries, relisted, edited)
-                 + _listing_specs(stories, store, plan.site, edited))
-        todo = _changed_pages(specs, store.salt, stamps, fingerprints)
-    with stages.stage("render pages"):
-        from digest.render import render_pages
+    from digest.render import render_pages
 
+    # the listing pages and feeds first: they do not show related lists, which are under way meanwhile
+    with stages.stage("fingerprints"):
+        todo = _changed_pages(_listing_specs(stories, store, plan.site, edited), store.salt, stamps, fingerprints)
+    with stages.stage("render pages"):
         files: dict[str, Any] = dict(render_pages(config, _shell(plan.site), todo, template_dirs))
     with stages.stage("feeds"):
         rendered = len(todo) + _feeds(config, now, store, stories, stamps, edited, fingerprints, files)
+    with stages.stage("related stories"):
+        related = relating()
+        if related is None:
+            return None
+        links, groups, entries, relisted, since, related_files, related_read = related
+    with stages.stage("fingerprints"):
+        todo = _changed_pages(_story_specs(stories, store, links, groups, entries, relisted, edited), store.salt,
+                              stamps, fingerprints)
+    with stages.stage("render pages"):
+        files.update(render_pages(config, _shell(plan.site), todo, template_dirs))
+    rendered += len(todo)
     files.update(related_files)
     files.update(static())
     if not plan.outputs_present():
@@ -465,46 +475,43 @@ class _Stamps(Mapping):
 
 
 def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _Stories,
-            file_stamps: Mapping[str, str]) -> tuple | None:
-    """(links, groups, related entries or None, the stories whose entry changed, the stories whose entry
-    quick rebuilds changed since the index was saved, {"related.json": bytes}, what the entries were
-    made from: `PageStore.related_read`) after the edits, from the saved related index brought up to
-    date with the stories it has not read since their last edit (the index is saved by full builds
-    only); None when the same-story groups changed or the index cannot be used."""
+            file_stamps: Mapping[str, str], ahead: Ahead | None) -> Callable[[], tuple | None]:
+    """How to wait for (links, groups, related entries or None, the stories whose entry changed, the
+    stories whose entry quick rebuilds changed since the index was saved, {"related.json": bytes},
+    what the entries were made from: `PageStore.related_read`) after the edits, from the saved
+    related index brought up to date with the stories it has not read since their last edit (the
+    index is saved by full builds only; the update runs in the process `ahead` when there is one);
+    the wait gives None when the same-story groups changed or the index cannot be used."""
     if not (config.related_enabled and config.related_count > 0):
-        return {}, {}, None, set(), frozenset(), {}, {}
+        return lambda: ({}, {}, None, set(), frozenset(), {}, {})
     if _related_inputs_unchanged(store, stories, file_stamps):
         # the stories give the engine what the stored lists were made from: those lists stand
         # (no index to load, no numpy)
-        return store.related, store.groups, store.related, set(), store.related_since, {}, store.related_read
-    from digest import related as related_mod
-    from digest.related_input import input_key
+        if ahead is not None:
+            ahead.close()
+        return lambda: (store.related, store.groups, store.related, set(), store.related_since, {}, store.related_read)
+    # the stories the index has not read since it was saved (it checks that these are all)
+    unread = [slug for slug, stamp in file_stamps.items() if store.related_stamps.get(slug) != stamp]
+    if len(unread) > DRIFT_LIMIT:
+        return lambda: None
+    waiting = related_ahead.ask(ahead, cache_path, RelatedRequest(
+        config.related_count, file_stamps, {slug: stories.story(slug) for slug in unread},
+        {slug: store.topics[slug] for slug in unread}, store.related_since))
 
-    index = load_related(cache_path)
-    if not isinstance(index, related_mod.RelatedIndex) or index.count != config.related_count:
-        return None
-    drifted = index.drifted(file_stamps)
-    if drifted is None or len(drifted) > DRIFT_LIMIT:
-        return None
-    if drifted and index.update_some([stories.story(s) for s in drifted], store.topics, file_stamps) is None:
-        return None
-    relations = index.result()
-    groups = dict(relations.groups)
-    if groups != store.groups:
-        return None
-    # A list the index did not make again is the one it saved, which the store holds unless a
-    # quick rebuild since changed it (`related_since`): only those are compared.
-    changed = {}
-    for slug in relations.made | store.related_since:
-        entry = related_entry(relations.links[slug])
-        if store.related.get(slug) != entry:
-            changed[slug] = entry
-    entries = dict(store.related)
-    entries.update(changed)
-    # related.json lists each story's group and related slugs: the same bytes unless a list changed
-    files = {"related.json": related_mod.related_json_bytes(relations)} if changed else {}
-    read = {slug: (file_stamps[slug], input_key(stories.story(slug), store.topics[slug])) for slug in drifted}
-    return (relations.links, groups, entries, set(changed), store.related_since | frozenset(changed), files, read)
+    def finish() -> tuple | None:
+        update = waiting()
+        if update is None or update.groups != store.groups:
+            return None
+        # A list the index did not make again is the one it saved, which the store holds unless a
+        # quick rebuild since changed it (`related_since`): only those are compared.
+        changed = {slug: entry for slug, entry in update.entries.items() if store.related.get(slug) != entry}
+        entries = {**store.related, **changed}
+        # related.json lists each story's group and related slugs: the same bytes unless a list changed
+        files = {"related.json": update.json} if changed else {}
+        # the entries as (slug, reasons) pairs are the links (views._link_key reads either)
+        return (entries, update.groups, entries, set(changed), store.related_since | frozenset(changed), files,
+                update.read)
+    return finish
 
 
 def _related_inputs_unchanged(store: PageStore, stories: "_Stories", file_stamps: Mapping[str, str]) -> bool:

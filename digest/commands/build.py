@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from digest import clock
+from digest import clock, related_ahead
+from digest.cache import cache_file
 from digest.config import load_config, with_base_url
-from digest.inputs import BuildOptions, input_manifest, up_to_date
+from digest.inputs import BuildOptions, input_manifest, output_dir, up_to_date
 
 
 # A build allocates millions of small objects that live to its end; collecting the young generation
@@ -56,15 +57,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"timings:\n  checking inputs  {time.perf_counter() - started:7.3f}s (nothing else to do)")
         return 0
 
-    from digest.build import build_site
-    from digest.progress import ProgressBar, format_timings, silent
+    # an edited story's related lists: the engine is imported and its index mapped in a process of
+    # its own while this one imports the build and loads the rest of the cache (see related_ahead)
+    cache_path = cache_file(args.site, output_dir(args.site, config, options))
+    with related_ahead.started(cache_path, config.related_enabled and config.related_count > 0 and options.use_cache) as ahead:
+        from digest.build import build_site
+        from digest.progress import ProgressBar, format_timings, silent
 
-    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
-    try:
-        result = build_site(args.site, options=options, now=now, inputs=inputs, progress=bar or silent)
-    finally:
-        if bar is not None:
-            bar.close()
+        bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+        try:
+            result = build_site(args.site, options=options, now=now, inputs=inputs, progress=bar or silent,
+                                ahead=ahead)
+        finally:
+            if bar is not None:
+                bar.close()
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:

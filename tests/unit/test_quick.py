@@ -121,13 +121,13 @@ def test_a_revert_after_quick_edits_equals_a_clean_build(tmp_path: Path) -> None
 def test_an_edit_the_related_engine_does_not_read_leaves_its_index_unread(tmp_path: Path, monkeypatch) -> None:
     """The engine reads a story's title, summary and body start: a correction appended to a long
     story changes none of it, so the saved index is not even loaded (nor numpy imported for it)."""
-    import digest.quick
+    import digest.related_ahead
 
     root = _site(tmp_path)
     long_body = " ".join(f"Paragraph {n} on the Kampot port." for n in range(400))  # past the body start read
     _edit(root, 3, _story(3, body=long_body))
     _build(root)
-    monkeypatch.setattr(digest.quick, "load_related", lambda path: pytest.fail("the related index was read"))
+    monkeypatch.setattr(digest.related_ahead, "load_related", lambda path: pytest.fail("the related index was read"))
     _edit(root, 3, _story(3, body=long_body + " A correction: the port opened in May."))
     assert _build(root).quick
     _same_as_clean(root)
@@ -142,7 +142,7 @@ def test_after_a_quick_rebuild_changed_related_lists_an_unread_edit_still_leaves
     """Quick rebuilds do not save the index, but the store notes what they read: once one has
     remade related lists from a new opening, an edit further down leaves the index unread, and
     going back to what the index read brings its lists back."""
-    import digest.quick
+    import digest.related_ahead
 
     root = _site(tmp_path)
     long_body = " ".join(f"Paragraph {n} on the Kampot port." for n in range(400))
@@ -152,7 +152,7 @@ def test_after_a_quick_rebuild_changed_related_lists_an_unread_edit_still_leaves
     assert _build(root).quick
     _same_as_clean(root)
     with monkeypatch.context() as patch:
-        patch.setattr(digest.quick, "load_related", lambda path: pytest.fail("the related index was read"))
+        patch.setattr(digest.related_ahead, "load_related", lambda path: pytest.fail("the related index was read"))
         for n in range(2):
             _edit(root, 3, _story(3, body=f"Loans loans Cambodia bridge bridge bridge. {long_body} Correction {n}."))
             assert _build(root).quick
