@@ -16,7 +16,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -147,19 +147,51 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             maker = TreeMaker(fresh_tree(staging))
             scope.callback(maker.abort)
             maker.add([file_for(urls.story(story.slug)) for story in stories])
-        return _build_rest(root, config, options, now, out_dir, dirs, cache_path, inputs, progress, stages,
-                           cache, site, records, parsed_topics, stories, status, left_out, warnings, staging, maker,
-                           written)
+        job = _Job(root, config, options, now, out_dir, dirs, cache_path, inputs, progress, stages)
+        parsed = _Parsed(cache, site, records, parsed_topics, stories, status, left_out, warnings)
+        return _build_rest(job, parsed, staging, maker, written)
 
 
-def _build_rest(root: Path, config: SiteConfig, options: BuildOptions, now: datetime, out_dir: Path, dirs: list,
-                cache_path: Path, inputs: tuple, progress: Report, stages: Stages, cache: BuildCache, site: Site,
-                records: dict, parsed_topics: dict, stories: list[Story], status: dict, left_out: list[Story], warnings: list[str],
-                staging: Path, maker: TreeMaker | None, written: RecordsWriter | None) -> BuildResult:
+@dataclass(frozen=True)
+class _Job:
+    """What a full build is asked to do, and where (see `build_site`)."""
+
+    root: Path
+    config: SiteConfig
+    options: BuildOptions
+    now: datetime
+    out_dir: Path
+    dirs: list[Path]  # template folders, the site's first
+    cache_path: Path
+    inputs: tuple  # the input manifest
+    progress: Report
+    stages: Stages
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What a full build has read: the last build's cache and the content."""
+
+    cache: BuildCache
+    site: Site
+    records: dict  # content path -> its parsed record (`content.Loaded`)
+    parsed_topics: dict  # file stamp -> topics, found while the stories were parsed
+    stories: list[Story]  # the stories built
+    status: dict  # slug -> preview marks ("draft", "future")
+    left_out: list[Story]  # drafts and future stories not built
+    warnings: list[str]  # added to as the build goes on
+
+
+def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | None,
+                written: RecordsWriter | None) -> BuildResult:
     """The build from topics on (see `build_site`), with the staging folder at hand."""
     from digest import publish, search
     from digest.parallel import fresh_tree, render_all, workers
 
+    root, config, options, now, out_dir, dirs = job.root, job.config, job.options, job.now, job.out_dir, job.dirs
+    cache_path, inputs, progress, stages = job.cache_path, job.inputs, job.progress, job.stages
+    cache, site, records, parsed_topics = parsed.cache, parsed.site, parsed.records, parsed.parsed_topics
+    stories, status, left_out, warnings = parsed.stories, parsed.status, parsed.left_out, parsed.warnings
     with stages.stage("topics"):
         rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache, options.parallel,
                                                              parsed_topics)

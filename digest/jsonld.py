@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from digest import urls
 from digest.model import SiteConfig
+from digest.timefmt import iso_date
 
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
@@ -62,9 +63,9 @@ def news_article(entry: Any, config: SiteConfig) -> dict[str, Any]:
     if story.summary:
         data["description"] = story.summary
     if story.date is not None:
-        data["datePublished"] = story.date.date().isoformat() if not story.date_has_time else story.date.isoformat()
+        data["datePublished"] = iso_date(story.date, not story.date_has_time)
     if story.updated is not None:
-        data["dateModified"] = story.updated.isoformat()
+        data["dateModified"] = iso_date(story.updated)
     if story.authors:
         data["author"] = [{"@type": "Person", "name": name} for name in story.authors]
     if story.source:

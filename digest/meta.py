@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from digest.jsonld import absolute_url, collection_page, dumps, news_article
 from digest.escape import output_escape
+from digest.timefmt import iso_date
 
 _MISSING = object()
 
@@ -81,10 +82,9 @@ def page_meta(context: Any) -> Markup:
     lines.append(f'<meta property="og:type" content="{"article" if is_story else "website"}">')
     if is_story:
         if story.date:
-            when = story.date.date().isoformat() if not story.date_has_time else story.date.isoformat()
-            lines.append(f'<meta property="article:published_time" content="{e(when)}">')
+            lines.append(f'<meta property="article:published_time" content="{e(iso_date(story.date, not story.date_has_time))}">')
         if story.updated:
-            lines.append(f'<meta property="article:modified_time" content="{e(story.updated.isoformat())}">')
+            lines.append(f'<meta property="article:modified_time" content="{e(iso_date(story.updated))}">')
         lines += [f'<meta property="article:author" content="{e(author)}">' for author in story.authors]
         lines += [f'<meta property="article:section" content="{e(item.title)}">' for item in entry.topics]
         lines += [f'<meta property="article:tag" content="{e(item.name)}">' for item in entry.tags]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
-from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.compiler
@@ -26,7 +25,8 @@ from digest.escape import _escape_inner, output_escape  # noqa: F401  (compiled 
 from digest.inputs import theme_dir  # noqa: F401  (kept importable from here)
 from digest.markdown import rebase_links, renderer
 from digest.meta import page_meta
-from digest.model import MenuItem, SiteConfig
+from digest.model import SiteConfig
+from digest.timefmt import format_date, iso_date
 from digest.views import SiteViews, collapse, frequent_tags, overlapping_topics, topics_of
 
 
@@ -242,24 +242,6 @@ def _printed_arguments(macro: jinja2.runtime.Macro) -> tuple[int, ...]:
         return tuple(position for position, argument in enumerate(macro.arguments)
                      if all(id(n) in printed for n in names if n.name == argument))
     return ()
-
-
-@lru_cache(maxsize=65536)
-def format_date(when: datetime | None, timezone: str = "UTC", with_time: bool = False) -> str:
-    """A reader's date: "17 December 2013" (and ", 14:05" with `with_time`). Remembered, as a
-    story's date shows on every list and rail that names it (equal instants give equal text)."""
-    if when is None:
-        return ""
-    local = when.astimezone(ZoneInfo(timezone))
-    text = f"{local.day} {local.strftime('%B %Y')}"
-    return text + local.strftime(", %H:%M") if with_time else text
-
-
-def iso_date(when: datetime | None, date_only: bool = False) -> str:
-    """ISO 8601 for `<time datetime>` and metadata."""
-    if when is None:
-        return ""
-    return when.date().isoformat() if date_only else when.isoformat()
 
 
 def menu_items(config: SiteConfig, views: SiteViews) -> list[tuple[str, str]]:

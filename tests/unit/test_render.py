@@ -8,7 +8,8 @@ import pytest
 
 from digest.config import parse_config
 from digest.errors import TemplateError
-from digest.render import PageSpec, format_date, render_pages, theme_dir
+from digest.render import PageSpec, render_pages, theme_dir
+from digest.timefmt import format_date
 from digest.views import build_views
 
 
