@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from digest import __version__
+from digest import __version__, prerender
 from digest.cache import BuildCache, Manifest, RecordsWriter, cache_file, code_version, load_cache, remove_cache, save_cache
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, racy_inputs, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
@@ -147,9 +147,13 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
             maker = TreeMaker(fresh_tree(staging))
             scope.callback(maker.abort)
             maker.add([file_for(urls.story(story.slug)) for story in stories])
+        bodies = _bodies_ahead(config, options, cache, stories, staging)
+        if bodies is not None:
+            scope.enter_context(prerender.using(bodies))
+            bodies.start()
         job = _Job(root, config, options, now, out_dir, dirs, cache_path, inputs, progress, stages)
         parsed = _Parsed(cache, site, records, parsed_topics, stories, status, left_out, warnings)
-        return _build_rest(job, parsed, staging, maker, written)
+        return _build_rest(job, parsed, staging, maker, written, bodies)
 
 
 @dataclass(frozen=True)
@@ -183,8 +187,9 @@ class _Parsed:
 
 
 def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | None,
-                written: RecordsWriter | None) -> BuildResult:
-    """The build from topics on (see `build_site`), with the staging folder at hand."""
+                written: RecordsWriter | None, bodies: prerender.Ahead | None) -> BuildResult:
+    """The build from topics on (see `build_site`), with the staging folder at hand; `bodies`:
+    the story bodies being rendered ahead meanwhile, stopped when the pages render."""
     from digest import publish, search
     from digest.parallel import fresh_tree, render_all, workers
 
@@ -253,6 +258,8 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
                                    groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
         return _AlongSide(prints, kept, feed_jobs, feeds, extra, store, time.perf_counter() - started)
 
+    if bodies is not None:
+        bodies.stop()  # what it rendered is read from now on (the rest renders as before)
     started = time.perf_counter()
     pages = render_all(config, views, stale, dirs, parallel=options.parallel, progress=progress,
                        out_dir=out_dir, staging=staging, fresh=fresh, meanwhile=meanwhile)
@@ -309,6 +316,22 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
             store_token=store.token if store is not None else ""), store, written)
     return BuildResult(pages=total, report=report, rendered=rendered,
                        warnings=tuple(warnings), deferred=deferred, timings=stages.spent())
+
+
+def _bodies_ahead(config: SiteConfig, options: BuildOptions, cache: BuildCache, stories: list[Story],
+                  staging: Path) -> prerender.Ahead | None:
+    """The story bodies to render ahead (see `prerender`), not started: on a first build (or
+    --clean) of a large site that computes related stories, whose one-core part leaves a core idle."""
+    from digest.parallel import MIN_PAGES, workers
+    from digest.views import shown_markdown
+
+    if (cache.fingerprints or not options.parallel or workers() < 2 or len(stories) < MIN_PAGES
+            or not (config.related_enabled and config.related_count > 0)):
+        return None
+    excerpt_sources = {s.casefold() for s in config.excerpt_sources}
+    os.makedirs(staging, exist_ok=True)
+    return prerender.Ahead(staging / "bodies.html", [shown_markdown(s, excerpt_sources)[0] for s in stories],
+                           config.markdown_html)
 
 
 def _prepare(root: Path, options: BuildOptions, now: datetime, inputs: tuple | None) -> tuple:

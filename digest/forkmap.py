@@ -42,6 +42,15 @@ def _worker_signals() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # a terminate() already sent ends the worker now
 
 
+def end_process(pid: int) -> None:
+    """Kill a forked process (SIGKILL: it holds nothing to clean up) and reap it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # ended already; reaped below all the same
+        pass
+    os.waitpid(pid, 0)
+
+
 def can_fork() -> bool:
     """True when forking is available and safe: no other thread runs in this process. A thread
     holding a lock at the moment of the fork (stderr's buffer, a library's) leaves the child

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from digest.cache import load_related
+from digest.forkmap import end_process
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -106,9 +107,7 @@ class Ahead:
     def close(self) -> None:
         """End the process (any time; more than once is fine) and reap it."""
         if self._pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
+            end_process(self._pid)
             self._pid = 0
             self._conn.close()
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from markupsafe import Markup
 
-from digest import urls
+from digest import prerender, urls
 from digest.markdown import opening, renderer
 from digest.model import Page, SiteConfig, Story, Topic
 
@@ -148,7 +148,8 @@ def text_start(html: str, length: int) -> str:
 
 @lru_cache(maxsize=None)
 def _html(text: str, html: bool) -> str:
-    return renderer(html)(text)
+    done = prerender.rendered(text, html)  # a large first build may have rendered it ahead
+    return done if done is not None else renderer(html)(text)
 
 
 def sort_key(story: Story) -> tuple:
@@ -284,12 +285,11 @@ def ordered_pages(pages: Sequence[Page]) -> tuple[Page, ...]:
 def make_view(config: SiteConfig, story: Story, excerpt_sources: set[str], topic_by_slug: Mapping[str, Topic],
               chosen: tuple[str, ...], status: tuple[str, ...]) -> StoryView:
     """A story's view: `chosen` are its topics' slugs, `status` its preview marks."""
-    excerpt = story.excerpt if story.excerpt is not None else (
-        (story.source or "").casefold() in excerpt_sources)
+    body_md, excerpt = shown_markdown(story, excerpt_sources)
     return StoryView(
         story=story,
         url=urls.story(story.slug),
-        body_md=opening(story.body) if excerpt else story.body,
+        body_md=body_md,
         markdown_html=config.markdown_html,
         excerpt=excerpt,
         topics=tuple(topic_by_slug[s] for s in chosen if s in topic_by_slug),
@@ -298,6 +298,13 @@ def make_view(config: SiteConfig, story: Story, excerpt_sources: set[str], topic
         status=status,
         slug=story.slug,
     )
+
+
+def shown_markdown(story: Story, excerpt_sources: set[str]) -> tuple[str, bool]:
+    """(the Markdown a story's page shows, whether that is an excerpt: its opening only), with
+    `excerpt_sources` the casefolded outlets shown as excerpts (`[excerpt] sources`)."""
+    excerpt = story.excerpt if story.excerpt is not None else (story.source or "").casefold() in excerpt_sources
+    return (opening(story.body) if excerpt else story.body), excerpt
 
 
 @lru_cache(maxsize=65536)
