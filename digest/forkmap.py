@@ -37,9 +37,15 @@ def fork_pool(processes: int) -> multiprocessing.pool.Pool:
 
 
 def _worker_signals() -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops the pool
+    child_signals()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # a terminate() already sent ends the worker now
+
+
+def child_signals() -> None:
+    """In a forked process: SIGTERM ends it (not the parent's handler), Ctrl-C is left to the parent
+    (it reaches the whole process group; the parent ends its children)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def end_process(pid: int) -> None:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-import signal
 import struct
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from digest.forkmap import can_fork, end_process
+from digest.forkmap import can_fork, child_signals, end_process
 from digest.markdown import renderer
 
 _SLOT = struct.Struct("<qq")  # (offset in the file, length) of a body's UTF-8 HTML
@@ -48,8 +47,7 @@ class Ahead:
         if pid == 0:
             code = 1
             try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the build ends this one
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                child_signals()
                 os.nice(10)  # the idle core's work: the build's own processes come first
                 self._render(fd)
                 code = 0

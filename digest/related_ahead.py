@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from digest.cache import load_related
-from digest.forkmap import end_process
+from digest.forkmap import can_fork, child_signals, end_process
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -121,7 +119,7 @@ def started(cache_path: Path, enabled: bool) -> Iterator[Ahead | None]:
     """A process ahead for the build about to run (ended on exit), or None: not `enabled` (no
     related stories, `--clean`), no saved index, or no safe fork (another thread runs)."""
     ahead = None
-    if enabled and hasattr(os, "fork") and threading.active_count() == 1 and cache_path.with_suffix(".related").is_file():
+    if enabled and can_fork() and cache_path.with_suffix(".related").is_file():
         ahead = _fork(cache_path)
     try:
         yield ahead
@@ -158,8 +156,7 @@ def _fork(cache_path: Path) -> Ahead:
         code = 0
         try:
             parent.close()
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the parent ends this one
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            child_signals()
             code = _serve(child, cache_path)
         finally:
             os._exit(code)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from digest import clock, related_ahead
+from digest import clock
 from digest.cache import cache_file
 from digest.config import load_config, with_base_url
 from digest.inputs import BuildOptions, input_manifest, output_dir, up_to_date
@@ -59,8 +59,11 @@ def run(args: argparse.Namespace) -> int:
 
     # an edited story's related lists: the engine is imported and its index mapped in a process of
     # its own while this one imports the build and loads the rest of the cache (see related_ahead)
+    from digest import related_ahead
+
     cache_path = cache_file(args.site, output_dir(args.site, config, options))
-    with related_ahead.started(cache_path, config.related_enabled and config.related_count > 0 and options.use_cache) as ahead:
+    relating = config.related_enabled and config.related_count > 0 and options.use_cache
+    with related_ahead.started(cache_path, relating) as ahead:
         from digest.build import build_site
         from digest.progress import ProgressBar, format_timings, silent
 
