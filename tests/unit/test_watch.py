@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.watch import Change, ChangeKind, Debouncer, SiteLayout, Watcher, classify, is_editor_junk
+from digest.watch import BULK, Change, ChangeKind, Debouncer, SiteLayout, Watcher, classify, is_editor_junk
 
 K = ChangeKind
 LAYOUT = SiteLayout(root=Path("/site"))
@@ -240,8 +240,11 @@ def test_git_checkout_of_200_files_gives_one_callback(site: Path) -> None:
         batches = calls.settle()
     finally:
         watcher.stop()
-    assert len(batches) == 1
-    assert {c.path.name for c in batches[0]} == {f"s{i}.md" for i in range(200)}  # .git/ is ignored
+    # One callback; or, when the machine stalled git for more than the editor's 50 ms before the
+    # checkout counted as a bulk operation (more than BULK files), those first few files alone
+    # and then the rest as one (seen once in CI on a busy host; this path's contract)
+    assert len(batches) == 1 or (len(batches) == 2 and len(batches[0]) <= BULK), [len(b) for b in batches]
+    assert {c.path.name for batch in batches for c in batch} == {f"s{i}.md" for i in range(200)}  # .git/ is ignored
 
 
 def test_atomic_save_and_swap_files(site: Path) -> None:
