@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     from digest import related_ahead
 
     cache_path = cache_file(args.site, output_dir(args.site, config, options))
-    relating = config.related_enabled and config.related_count > 0 and options.use_cache
+    # (only where a quick rebuild may follow: not with --clean, --drafts or --future)
+    relating = (config.related_enabled and config.related_count > 0 and options.use_cache
+                and not options.drafts and not options.future)
     with related_ahead.started(cache_path, relating) as ahead:
         from digest.build import build_site
         from digest.progress import ProgressBar, format_timings, silent
