@@ -157,6 +157,7 @@ def _fork(cache_path: Path) -> Ahead:
         try:
             parent.close()
             child_signals()
+            os.nice(10)  # the idle core's work: niced, it no longer slowed the edits that end it unused
             code = _serve(child, cache_path)
         finally:
             os._exit(code)
