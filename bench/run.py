@@ -342,7 +342,7 @@ def _count_pages(out: Path) -> int:
 
 
 def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, timeout: float,
-                 digest_template: Path | None) -> Run:
+                 digest_template: Path | None, settle: float = 0.0) -> Run:
     """Apply the scenario's change to `site`, build it with `tool`, measure and check the build."""
     marker = None
     if scenario == "cold":
@@ -353,6 +353,9 @@ def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, 
                 shutil.rmtree(path)
             else:
                 path.unlink()
+        # ext4 without a journal skips the inodes freed in the last ~30 s, one by one, for every new
+        # file: a build right after the deletion pays for it (unevenly between tools)
+        time.sleep(settle)
     elif scenario == "story":
         generate.edit_story(site, rep + 1)
         marker = f"bench revision {rep + 1})"
@@ -398,6 +401,7 @@ class Report:
     command: str = ""
     started: str = ""
     profile: str = "minimal"
+    settle: float = 0.0  # seconds between deleting a tool's output and its cold build
 
 
 def machine_info() -> dict[str, str]:
@@ -417,13 +421,14 @@ def machine_info() -> dict[str, str]:
 
 def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...] = SCENARIOS,
                   seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
-                  timeout: float = 3600, progress=None) -> Report:
-    """Measure every (size, repetition, scenario, tool), tools alternating; returns the report."""
+                  timeout: float = 3600, progress=None, settle: float = 0.0) -> Report:
+    """Measure every (size, repetition, scenario, tool), tools alternating; returns the report.
+    `settle`: seconds to wait after deleting a tool's output before its cold build."""
     work.mkdir(parents=True, exist_ok=True)
     digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
-    report = Report(absent=absent, machine=machine_info(), profile=profile,
+    report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
     if "digest" in available:
@@ -442,7 +447,8 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
                     warm_up(available[name], sites[name], timeout)
             for scenario in scenarios:
                 for name in order:
-                    run = run_scenario(available[name], sites[name], scenario, rep, stories, timeout, digest_template)
+                    run = run_scenario(available[name], sites[name], scenario, rep, stories, timeout, digest_template,
+                                       settle)
                     run.warmed = warm
                     report.runs.append(run)
                     if progress:
@@ -501,6 +507,8 @@ def format_markdown(report: Report) -> str:
         lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
     if any(r.warmed for r in report.runs):
         lines.append("- the scenarios chosen skip `cold`: each tool built the site once, untimed, before each repetition")
+    if report.settle and any(r.scenario == "cold" for r in report.runs):
+        lines.append(f"- each cold build started {report.settle:g} s after its output was deleted (`--settle`)")
     loads = [r.load for r in report.runs]
     if loads:
         lines.append(f"- 1-min load average before runs: median {statistics.median(loads):.2f}, max {max(loads):.2f}")
@@ -543,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work", help="where corpora go (default bench/.work)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per build before it is killed")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait between deleting a tool's output and its cold build (ext4 without a "
+                             "journal skips the inodes freed in the last ~30 s: 35 lets them settle)")
     parser.add_argument("--append", action="store_true", help="append the table to bench/RESULTS.md")
     parser.add_argument("--json", type=Path, help="also write every run as JSON here")
     args = parser.parse_args(argv)
@@ -562,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
 
     report = run_benchmark(sizes, args.reps, tools, scenarios, seed=args.seed, work=args.work,
-                           profile=args.profile, timeout=args.timeout, progress=progress)
+                           profile=args.profile, timeout=args.timeout, progress=progress, settle=args.settle)
     report.command = "python3 bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = format_markdown(report)
     print(text)

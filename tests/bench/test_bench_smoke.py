@@ -156,3 +156,19 @@ def test_the_fair_memory_sampler_measures_a_build(tmp_path: Path) -> None:
     peak = re.search(r"peak PSS of the process tree (\d+) MB", done.stdout)
     assert peak is not None and int(peak.group(1)) > 10, done.stdout
     assert (tmp_path / "digest" / "output" / "index.html").is_file()
+
+
+def test_settle_waits_between_deleting_the_output_and_a_cold_build(tmp_path: Path) -> None:
+    """`--settle`: each cold build starts that long after its output was deleted, and the report says so."""
+    import time
+
+    run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path)
+    started = time.monotonic()
+    report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path,
+                               settle=1.5)
+    (cold,) = report.runs
+    assert cold.returncode == 0
+    assert time.monotonic() - started >= 1.5 + cold.wall  # the wait is not part of the measured build
+    assert "started 1.5 s after its output was deleted" in run.format_markdown(report)
+    assert "after its output was deleted" not in run.format_markdown(
+        run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path))
