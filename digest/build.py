@@ -187,7 +187,7 @@ class _Parsed:
 
 
 def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | None,
-                written: RecordsWriter | None, bodies: prerender.Ahead | None) -> BuildResult:
+                written: RecordsWriter | None, bodies: prerender.Bodies | None) -> BuildResult:
     """The build from topics on (see `build_site`), with the staging folder at hand; `bodies`:
     the story bodies being rendered ahead meanwhile, stopped when the pages render."""
     from digest import publish, search
@@ -319,7 +319,7 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
 
 
 def _bodies_ahead(config: SiteConfig, options: BuildOptions, cache: BuildCache, stories: list[Story],
-                  staging: Path) -> prerender.Ahead | None:
+                  staging: Path) -> prerender.Bodies | None:
     """The story bodies to render ahead (see `prerender`), not started: on a first build (or
     --clean) of a large site that computes related stories, whose one-core part leaves a core idle."""
     from digest.parallel import MIN_PAGES, workers
@@ -330,7 +330,7 @@ def _bodies_ahead(config: SiteConfig, options: BuildOptions, cache: BuildCache, 
         return None
     excerpt_sources = {s.casefold() for s in config.excerpt_sources}
     os.makedirs(staging, exist_ok=True)
-    return prerender.Ahead(staging / "bodies.html", [shown_markdown(s, excerpt_sources)[0] for s in stories],
+    return prerender.Bodies(staging / "bodies.html", [shown_markdown(s, excerpt_sources)[0] for s in stories],
                            config.markdown_html)
 
 

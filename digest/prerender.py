@@ -23,10 +23,10 @@ from digest.forkmap import can_fork, child_signals, end_process
 from digest.markdown import renderer
 
 _SLOT = struct.Struct("<qq")  # (offset in the file, length) of a body's UTF-8 HTML
-_CURRENT: "Ahead | None" = None  # the bodies `rendered` reads, while `using` holds them
+_CURRENT: "Bodies | None" = None  # the bodies `rendered` reads, while `using` holds them
 
 
-class Ahead:
+class Bodies:
     """Markdown texts rendered (in order) by a forked process into a file, as far as it got."""
 
     def __init__(self, path: Path, texts: Sequence[str], html: bool):
@@ -98,16 +98,16 @@ class Ahead:
 
 
 @contextlib.contextmanager
-def using(ahead: Ahead) -> Iterator[None]:
-    """Let `rendered` read the bodies of `ahead` in this process and the processes it forks
-    meanwhile, once it is stopped (before, it gives nothing); closed on exit."""
+def using(bodies: Bodies) -> Iterator[None]:
+    """Let `rendered` read `bodies` in this process and the processes it forks meanwhile, once
+    it is stopped (before, it gives nothing); closed on exit."""
     global _CURRENT
-    _CURRENT = ahead
+    _CURRENT = bodies
     try:
         yield
     finally:
         _CURRENT = None
-        ahead.close()
+        bodies.close()
 
 
 def rendered(text: str, html: bool) -> str | None:

@@ -20,7 +20,7 @@ TEXTS = [f"Paragraph {i} on the “Kampot” port -- with *emphasis*, a [link](/
          f"- one\n- two {i}\n\n| a | b |\n|---|---|\n| {i} | x |\n" for i in range(400)]
 
 
-def _finished(ahead: prerender.Ahead, count: int, timeout: float = 60) -> None:
+def _finished(ahead: prerender.Bodies, count: int, timeout: float = 60) -> None:
     """Wait until the process has rendered `count` texts (read from its shared slots)."""
     deadline = time.monotonic() + timeout
     while prerender._SLOT.unpack_from(ahead._slots, 0)[0] < count:
@@ -30,7 +30,7 @@ def _finished(ahead: prerender.Ahead, count: int, timeout: float = 60) -> None:
 
 def test_bodies_rendered_ahead_are_the_renderers(tmp_path: Path) -> None:
     _assert_forking_possible()
-    ahead = prerender.Ahead(tmp_path / "bodies.html", TEXTS, html=True)
+    ahead = prerender.Bodies(tmp_path / "bodies.html", TEXTS, html=True)
     ahead.start()
     assert ahead.get(TEXTS[0], True) is None  # nothing is read before it is stopped
     _finished(ahead, len(TEXTS))
@@ -47,7 +47,7 @@ def test_bodies_rendered_ahead_are_the_renderers(tmp_path: Path) -> None:
 def test_a_process_stopped_midway_gives_only_what_it_finished(tmp_path: Path) -> None:
     _assert_forking_possible()
     texts = TEXTS * 10  # more than it renders before being stopped, as a rule (not relied on)
-    ahead = prerender.Ahead(tmp_path / "bodies.html", [t + f"\n{i}" for i, t in enumerate(texts)], html=True)
+    ahead = prerender.Bodies(tmp_path / "bodies.html", [t + f"\n{i}" for i, t in enumerate(texts)], html=True)
     ahead.start()
     ahead.stop()
     render = renderer(True)
@@ -59,7 +59,7 @@ def test_a_process_stopped_midway_gives_only_what_it_finished(tmp_path: Path) ->
 
 def test_rendered_reads_the_bodies_of_the_build_in_use(tmp_path: Path) -> None:
     _assert_forking_possible()
-    ahead = prerender.Ahead(tmp_path / "bodies.html", TEXTS[:3], html=True)
+    ahead = prerender.Bodies(tmp_path / "bodies.html", TEXTS[:3], html=True)
     ahead.start()
     _finished(ahead, 3)
     with prerender.using(ahead):
