@@ -30,7 +30,6 @@ from digest.model import Site, SiteConfig, Story
 from digest.output import Staged, WriteReport, write_fresh, write_site
 from digest.pagestore import PageStore, load_store, make_store, save_store
 from digest.progress import Report, Stages, silent
-from digest.render import menu_items, page_specs
 from digest import urls
 from digest.urls import file_for
 from digest.views import build_views
@@ -192,6 +191,7 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
     the story bodies being rendered ahead meanwhile, stopped when the pages render."""
     from digest import publish, search
     from digest.parallel import fresh_tree, render_all, workers
+    from digest.render import menu_items, page_specs
 
     root, config, options, now, out_dir, dirs = job.root, job.config, job.options, job.now, job.out_dir, job.dirs
     cache_path, inputs, progress, stages = job.cache_path, job.inputs, job.progress, job.stages

@@ -4,12 +4,14 @@ small inputs, the work runs in the calling process with the same result."""
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.pool
 import os
 import signal
+import sys
 import threading
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:
+    import multiprocessing.pool
 
 MIN_ITEMS = 1000  # below this, forking a large process costs more than it saves
 _MAP: tuple | None = None  # (function, items): set in the parent just before forking; read by the workers
@@ -29,6 +31,8 @@ def fork_pool(processes: int) -> multiprocessing.pool.Pool:
     such a handler would survive the pool's terminate(), leaving the parent waiting for it forever.
     SIGTERM stays blocked from the fork until the worker has reset its handler: a terminate()
     that reaches a worker before that (one that got no task on a loaded machine) still ends it."""
+    import multiprocessing  # here: a quick rebuild, which forks no pool, does without it (~10 ms)
+
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         return multiprocessing.get_context("fork").Pool(processes, initializer=_worker_signals)
@@ -61,7 +65,7 @@ def can_fork() -> bool:
     """True when forking is available and safe: no other thread runs in this process. A thread
     holding a lock at the moment of the fork (stderr's buffer, a library's) leaves the child
     stuck on it for good, e.g. when the worker flushes stderr on exit (seen under `digest serve`)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return hasattr(os, "fork") and sys.platform != "win32" and threading.active_count() == 1
 
 
 def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], min_items: int | None = None,

@@ -187,6 +187,13 @@ def save_store(path: Path, store: PageStore, layout: bool = True) -> None:
                                                        store.related_since, store.related_read), STORE_FORMAT))
 
 
+def stored_stamps(path: Path) -> tuple[str, Mapping[str, str]] | None:
+    """(token, file hash by slug) of the store saved beside the cache file `path` (see `load_store`),
+    read without the rest; None when missing or damaged."""
+    stamps = load_pickled(path.with_suffix(".stamps"), tuple, STORE_FORMAT)
+    return (stamps[0], stamps[2]) if len(stamps) == 6 else None
+
+
 def load_store(path: Path) -> PageStore | None:
     """The store saved beside the cache file `path`, or None (missing, damaged, another format)."""
     layout = load_pickled(path.with_suffix(".pages"), PageStore, STORE_FORMAT)

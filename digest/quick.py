@@ -494,9 +494,10 @@ def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _St
     unread = [slug for slug, stamp in file_stamps.items() if store.related_stamps.get(slug) != stamp]
     if len(unread) > DRIFT_LIMIT:
         return lambda: None
+    edited = {slug: stamp for slug, stamp in file_stamps.items() if store.file_stamps.get(slug) != stamp}
     waiting = related_ahead.ask(ahead, cache_path, RelatedRequest(
-        config.related_count, file_stamps, {slug: stories.story(slug) for slug in unread},
-        {slug: store.topics[slug] for slug in unread}, store.related_since))
+        config.related_count, store.token, edited, {slug: stories.story(slug) for slug in unread},
+        {slug: store.topics[slug] for slug in unread}, store.related_since), store.file_stamps)
 
     def finish() -> tuple | None:
         update = waiting()

@@ -29,10 +29,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RelatedRequest:
-    """What the update reads besides the saved index."""
+    """What the update reads besides the saved index and the page store's file hashes.
+
+    Small, so that handing it to the process ahead costs nothing: every story's file hash (ten
+    thousand of them) is read there from the page store, which `store_token` names."""
 
     count: int  # related stories per story (config)
-    file_stamps: Mapping[str, str]  # every story's file hash, by slug
+    store_token: str  # the page store (`PageStore.token`) whose file hashes the edits apply to
+    edited_stamps: Mapping[str, str]  # slug -> the hash of its file, where it differs from the store's
     stories: Mapping[str, Story]  # the stories whose file changed since the index was saved, by slug
     topics: Mapping[str, tuple[str, ...]]  # their topics
     since: frozenset[str]  # the stories whose list quick rebuilds changed since the index was saved
@@ -48,24 +52,25 @@ class RelatedUpdate:
     read: dict[str, tuple[str, str]]  # slug -> (file stamp, input key) of each story the index read anew
 
 
-def update_related(index: Any, request: RelatedRequest) -> RelatedUpdate | None:
-    """Bring the saved related index (`cache.load_related`) up to date with `request`; None when
-    it cannot be used: missing, another count, or stories changed that the request does not hold."""
+def update_related(index: Any, request: RelatedRequest, store_stamps: Mapping[str, str]) -> RelatedUpdate | None:
+    """Bring the saved related index (`cache.load_related`) up to date with `request`, the page
+    store's file hashes being `store_stamps`; None when the index cannot be used: missing, another
+    count, or stories changed that the request does not hold."""
     from digest import related as related_mod
     from digest.pagestore import related_entry
     from digest.related_input import input_key
 
     if not isinstance(index, related_mod.RelatedIndex) or index.count != request.count:
         return None
-    drifted = index.drifted(request.file_stamps)
+    file_stamps = {**store_stamps, **request.edited_stamps}
+    drifted = index.drifted(file_stamps)
     if drifted is None or not request.stories.keys() >= set(drifted):
         return None
-    if drifted and index.update_some([request.stories[s] for s in drifted], request.topics,
-                                     request.file_stamps) is None:
+    if drifted and index.update_some([request.stories[s] for s in drifted], request.topics, file_stamps) is None:
         return None
     relations = index.result()
     entries = {slug: related_entry(relations.links[slug]) for slug in relations.made | request.since}
-    read = {slug: (request.file_stamps[slug], input_key(request.stories[slug], request.topics[slug]))
+    read = {slug: (file_stamps[slug], input_key(request.stories[slug], request.topics[slug]))
             for slug in drifted}
     return RelatedUpdate(dict(relations.groups), entries, related_mod.related_json_bytes(relations), read)
 
@@ -128,13 +133,14 @@ def started(cache_path: Path, enabled: bool) -> Iterator[Ahead | None]:
             ahead.close()
 
 
-def ask(ahead: Ahead | None, cache_path: Path, request: RelatedRequest) -> Callable[[], RelatedUpdate | None]:
-    """The update for `request`, by the process ahead when there is one (and it answers), else
-    here; returns how to wait for it."""
+def ask(ahead: Ahead | None, cache_path: Path, request: RelatedRequest,
+        store_stamps: Mapping[str, str]) -> Callable[[], RelatedUpdate | None]:
+    """The update for `request` (the page store's file hashes being `store_stamps`), by the
+    process ahead when there is one (and it answers), else here; returns how to wait for it."""
     waiting = ahead.ask(request) if ahead is not None else None
 
     def here() -> RelatedUpdate | None:
-        return update_related(load_related(cache_path), request)
+        return update_related(load_related(cache_path), request, store_stamps)
 
     if waiting is None:
         return here
@@ -166,11 +172,14 @@ def _fork(cache_path: Path) -> Ahead:
 
 
 def _serve(conn: Connection, cache_path: Path) -> int:
-    """The child's work: import, map, wait for the request, answer. Its exit status: 0 when answered."""
+    """The child's work: import, map, read the store's file hashes, wait for the request, answer.
+    Its exit status: 0 when answered."""
     try:
         from digest import related  # noqa: F401 (numpy: the import this process is here to take ahead)
+        from digest.pagestore import stored_stamps
 
         index = load_related(cache_path)
+        stamps = stored_stamps(cache_path)
         request = conn.recv()
     except EOFError:  # the build went on without it
         return 1
@@ -178,7 +187,10 @@ def _serve(conn: Connection, cache_path: Path) -> int:
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return 1
     try:
-        answer = ("ok", update_related(index, request))
+        if stamps is None or stamps[0] != request.store_token:  # saved again since: the build's own store differs
+            answer = ("failed", "the page store changed")
+        else:
+            answer = ("ok", update_related(index, request, stamps[1]))
     except Exception as exc:
         answer = ("failed", f"{type(exc).__name__}: {exc}")
     conn.send(answer)
