@@ -252,11 +252,13 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def load_related(path: Path) -> Any:
+def load_related(path: Path, populate: bool = False) -> Any:
     """The related-stories index saved beside the state, or None.
 
     Its arrays are not read but mapped (copy-on-write: the index may change them in place without
-    touching the file), so a rebuild pays only for the pages of them it reads."""
+    touching the file), so a rebuild pays only for the pages of them it reads. With `populate`,
+    every page is read once now (a process with time to spare before the update: the update then
+    runs without faulting pages in, ~20 ms at 10,000 stories)."""
     file = path.with_suffix(".related")
     try:
         with file.open("rb") as handle:
@@ -264,6 +266,8 @@ def load_related(path: Path) -> Any:
     except (OSError, ValueError):  # missing, or empty
         return None
     view = memoryview(mapped)
+    if populate:
+        bytes(view[::mmap.PAGESIZE])  # one byte of each page: read, so no copy is made
     try:
         if bytes(view[:len(_RELATED_MAGIC)]) != _RELATED_MAGIC:
             return None

@@ -16,12 +16,14 @@ import pickle
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from digest.cache import load_pickled, pickled
 from digest.model import Page, Story, Topic
 from digest.output import write_atomic
-from digest.views import StoryView
+
+if TYPE_CHECKING:
+    from digest.views import StoryView  # noqa: F401
 
 STORE_FORMAT = 3
 
@@ -103,12 +105,15 @@ class _RefPickler(pickle.Pickler):
     """Pickles a page context with story views, topics and pages by slug, noting the stories."""
 
     def __init__(self, file: io.BytesIO):
+        from digest.views import StoryView  # here: reading the store's file hashes needs no views (related_ahead)
+
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.slugs: set[str] = set()
+        self.view_type = StoryView
 
     def persistent_id(self, obj: Any) -> Any:
         kind = type(obj)
-        if kind is StoryView:
+        if kind is self.view_type:
             self.slugs.add(obj.slug)
             return ("s", obj.slug)
         if kind is Topic:

@@ -178,7 +178,7 @@ def _serve(conn: Connection, cache_path: Path) -> int:
         from digest import related  # noqa: F401 (numpy: the import this process is here to take ahead)
         from digest.pagestore import stored_stamps
 
-        index = load_related(cache_path)
+        index = load_related(cache_path, populate=True)  # time to spare until the request comes
         stamps = stored_stamps(cache_path)
         request = conn.recv()
     except EOFError:  # the build went on without it

@@ -127,7 +127,7 @@ def test_an_edit_the_related_engine_does_not_read_leaves_its_index_unread(tmp_pa
     long_body = " ".join(f"Paragraph {n} on the Kampot port." for n in range(400))  # past the body start read
     _edit(root, 3, _story(3, body=long_body))
     _build(root)
-    monkeypatch.setattr(digest.related_ahead, "load_related", lambda path: pytest.fail("the related index was read"))
+    monkeypatch.setattr(digest.related_ahead, "load_related", lambda path, **_: pytest.fail("the related index was read"))
     _edit(root, 3, _story(3, body=long_body + " A correction: the port opened in May."))
     assert _build(root).quick
     _same_as_clean(root)
@@ -152,7 +152,7 @@ def test_after_a_quick_rebuild_changed_related_lists_an_unread_edit_still_leaves
     assert _build(root).quick
     _same_as_clean(root)
     with monkeypatch.context() as patch:
-        patch.setattr(digest.related_ahead, "load_related", lambda path: pytest.fail("the related index was read"))
+        patch.setattr(digest.related_ahead, "load_related", lambda path, **_: pytest.fail("the related index was read"))
         for n in range(2):
             _edit(root, 3, _story(3, body=f"Loans loans Cambodia bridge bridge bridge. {long_body} Correction {n}."))
             assert _build(root).quick

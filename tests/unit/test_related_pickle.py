@@ -27,23 +27,24 @@ def expected_json(stories, topics, count) -> bytes:
     return (json.dumps(related_json(related), ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
 
 
-def through_file(folder):
-    """A round trip through the build cache's file (arrays mapped copy-on-write, not read)."""
+def through_file(folder, populate=False):
+    """A round trip through the build cache's file (arrays mapped copy-on-write, not read; with
+    `populate`, their pages read once as the process ahead of a quick rebuild does)."""
     from digest.cache import load_related, save_related
 
     def trip(index: RelatedIndex) -> RelatedIndex:
         save_related(folder / "state.pickle", index)
-        return load_related(folder / "state.pickle")
+        return load_related(folder / "state.pickle", populate=populate)
     return trip
 
 
 @pytest.mark.parametrize("seed, keep, via", [(seed, keep, via) for seed in range(3) for keep in (6, 60)
-                                             for via in ("pickle", "file")])
+                                             for via in ("pickle", "file", "populated")])
 def test_pickled_then_updated_equals_full_recomputation(seed, keep, via, monkeypatch, tmp_path):
     """Each step is a build: edit, update, result (sometimes not), pickle, next process unpickles."""
     import digest.related as related
 
-    roundtrip_ = roundtrip if via == "pickle" else through_file(tmp_path)
+    roundtrip_ = roundtrip if via == "pickle" else through_file(tmp_path, populate=via == "populated")
 
     monkeypatch.setattr(related, "CANDIDATES", keep)
     monkeypatch.setattr(related, "TOP_TERMS", 12)
