@@ -353,8 +353,9 @@ def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, 
                 shutil.rmtree(path)
             else:
                 path.unlink()
-        # ext4 without a journal skips the inodes freed in the last ~30 s, one by one, for every new
-        # file: a build right after the deletion pays for it (unevenly between tools)
+        # ext4 without a journal skips the inodes freed in the last 60 s (360 s while their inode
+        # table block is not written back: fs/ext4/ialloc.c, RECENTCY_MIN and RECENTCY_DIRTY), one
+        # by one, for every new file: a build right after the deletion pays for it (unevenly between tools)
         time.sleep(settle)
     elif scenario == "story":
         generate.edit_story(site, rep + 1)
@@ -553,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per build before it is killed")
     parser.add_argument("--settle", type=float, default=0.0,
                         help="seconds to wait between deleting a tool's output and its cold build (ext4 without a "
-                             "journal skips the inodes freed in the last ~30 s: 35 lets them settle)")
+                             "journal skips the inodes freed in the last 60 s, 360 s until they are written back)")
     parser.add_argument("--append", action="store_true", help="append the table to bench/RESULTS.md")
     parser.add_argument("--json", type=Path, help="also write every run as JSON here")
     args = parser.parse_args(argv)

@@ -68,7 +68,7 @@ class TreeMaker:
     time, while the build goes on: render workers then only make their files.
 
     Why: on some file systems every new inode costs kernel time that grows with the inodes just
-    deleted (ext4 without a journal skips those deleted in the last 30-330 s: after `rm -rf output`
+    deleted (ext4 without a journal skips those deleted in the last 60-360 s: after `rm -rf output`
     each new folder or file of the next build costs ~0.3-0.8 ms), and two processes making entries
     in the same place at once take as long as one while burning twice the CPU. One process making
     the folders, early, overlaps that cost with other stages and keeps the workers from contending;
