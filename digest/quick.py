@@ -109,10 +109,11 @@ def _build(plan: _Plan, config: SiteConfig, options: BuildOptions, now: datetime
             _save(cache_path, plan, inputs, None, dict(state.fingerprints), dict(state.search_records))
         return Quick(pages=plan.last.files, report=WriteReport(0, plan.last.files, 0), rendered=0,
                      warnings=plan.last.warnings, deferred=None)
-    file_stamps = {**store.file_stamps, **{e.slug: e.loaded.stamp for e in plan.edits}}
+    edit_stamps = {e.slug: e.loaded.stamp for e in plan.edits}
+    file_stamps = {**store.file_stamps, **edit_stamps}
     stories = _Stories(config, store, plan.records, plan.site, {e.slug: e.loaded.item for e in plan.edits})
     with stages.stage("related stories"):
-        relating = _relate(config, cache_path, store, stories, file_stamps, ahead)
+        relating = _relate(config, cache_path, store, stories, file_stamps, edit_stamps, ahead)
     edited = {e.slug for e in plan.edits if e.changed}
     stamps = _Stamps(store, plan.site, plan.records, file_stamps)
     fingerprints = dict(state.fingerprints)
@@ -475,26 +476,32 @@ class _Stamps(Mapping):
 
 
 def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _Stories,
-            file_stamps: Mapping[str, str], ahead: Ahead | None) -> Callable[[], tuple | None]:
+            file_stamps: Mapping[str, str], edit_stamps: Mapping[str, str], ahead: Ahead | None
+            ) -> Callable[[], tuple | None]:
     """How to wait for (links, groups, related entries or None, the stories whose entry changed, the
     stories whose entry quick rebuilds changed since the index was saved, {"related.json": bytes},
     what the entries were made from: `PageStore.related_read`) after the edits, from the saved
     related index brought up to date with the stories it has not read since their last edit (the
     index is saved by full builds only; the update runs in the process `ahead` when there is one);
-    the wait gives None when the same-story groups changed or the index cannot be used."""
+    the wait gives None when the same-story groups changed or the index cannot be used.
+    `file_stamps`: every story's file hash now; `edit_stamps`: those of the stories this build read."""
     if not (config.related_enabled and config.related_count > 0):
         return lambda: ({}, {}, None, set(), frozenset(), {}, {})
-    if _related_inputs_unchanged(store, stories, file_stamps):
+    # the stories the index has not read since it was saved (it checks that these are all), and
+    # those whose file differs from what the stored lists were made from
+    saved, read = store.related_stamps, store.related_read
+    unread = [slug for slug, stamp in file_stamps.items() if saved.get(slug) != stamp]
+    drifted = [slug for slug in unread if slug not in read]
+    drifted += [slug for slug, (stamp, _) in read.items() if slug in file_stamps and stamp != file_stamps[slug]]
+    if _related_inputs_unchanged(store, stories, drifted):
         # the stories give the engine what the stored lists were made from: those lists stand
         # (no index to load, no numpy)
         if ahead is not None:
             ahead.close()
         return lambda: (store.related, store.groups, store.related, set(), store.related_since, {}, store.related_read)
-    # the stories the index has not read since it was saved (it checks that these are all)
-    unread = [slug for slug, stamp in file_stamps.items() if store.related_stamps.get(slug) != stamp]
     if len(unread) > DRIFT_LIMIT:
         return lambda: None
-    edited = {slug: stamp for slug, stamp in file_stamps.items() if store.file_stamps.get(slug) != stamp}
+    edited = {slug: stamp for slug, stamp in edit_stamps.items() if store.file_stamps.get(slug) != stamp}
     waiting = related_ahead.ask(ahead, cache_path, RelatedRequest(
         config.related_count, store.token, edited, {slug: stories.story(slug) for slug in unread},
         {slug: store.topics[slug] for slug in unread}, store.related_since), store.file_stamps)
@@ -515,19 +522,20 @@ def _relate(config: SiteConfig, cache_path: Path, store: PageStore, stories: _St
     return finish
 
 
-def _related_inputs_unchanged(store: PageStore, stories: "_Stories", file_stamps: Mapping[str, str]) -> bool:
-    """Whether every story whose file changed since the stored related lists were made still gives
-    the engine what they were made from (an edit past the start of the body, a note, an image...)."""
+def _related_inputs_unchanged(store: PageStore, stories: "_Stories", drifted: Sequence[str]) -> bool:
+    """Whether every story whose file changed since the stored related lists were made (`drifted`)
+    still gives the engine what they were made from (an edit past the start of the body, a note,
+    an image...)."""
     from digest.related_input import input_key
 
     if not store.related_keys:
         return False
     read = store.related_read
-    made_from = {slug: read[slug] if slug in read else (store.related_stamps.get(slug), store.related_keys.get(slug))
-                 for slug in file_stamps}
-    drifted = [slug for slug, stamp in file_stamps.items() if made_from[slug][0] != stamp]
+
+    def made_from(slug: str) -> str | None:
+        return read[slug][1] if slug in read else store.related_keys.get(slug)
     return len(drifted) <= DRIFT_LIMIT and all(
-        input_key(stories.story(slug), store.topics[slug]) == made_from[slug][1] for slug in drifted)
+        input_key(stories.story(slug), store.topics[slug]) == made_from(slug) for slug in drifted)
 
 
 class _Order(Sequence):
