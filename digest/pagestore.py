@@ -16,14 +16,11 @@ import pickle
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from digest.cache import load_pickled, pickled
 from digest.model import Page, Story, Topic
 from digest.output import write_atomic
-
-if TYPE_CHECKING:
-    from digest.views import StoryView  # noqa: F401
 
 STORE_FORMAT = 3
 
