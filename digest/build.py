@@ -323,12 +323,12 @@ def _bodies_ahead(config: SiteConfig, options: BuildOptions, cache: BuildCache, 
     """The story bodies to render ahead (see `prerender`), not started: on a first build (or
     --clean) of a large site that computes related stories, whose one-core part leaves a core idle."""
     from digest.parallel import MIN_PAGES, workers
-    from digest.views import shown_markdown
+    from digest.views import excerpt_outlets, shown_markdown
 
     if (cache.fingerprints or not options.parallel or workers() < 2 or len(stories) < MIN_PAGES
             or not (config.related_enabled and config.related_count > 0)):
         return None
-    excerpt_sources = {s.casefold() for s in config.excerpt_sources}
+    excerpt_sources = excerpt_outlets(config)
     os.makedirs(staging, exist_ok=True)
     return prerender.Bodies(staging / "bodies.html", [shown_markdown(s, excerpt_sources)[0] for s in stories],
                            config.markdown_html)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -65,7 +64,7 @@ def can_fork() -> bool:
     """True when forking is available and safe: no other thread runs in this process. A thread
     holding a lock at the moment of the fork (stderr's buffer, a library's) leaves the child
     stuck on it for good, e.g. when the worker flushes stderr on exit (seen under `digest serve`)."""
-    return hasattr(os, "fork") and sys.platform != "win32" and threading.active_count() == 1
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def fork_map(function: Callable[[Sequence[Any]], list[Any]], items: Sequence[Any], min_items: int | None = None,

@@ -39,7 +39,7 @@ from digest import related_ahead
 from digest.pagestore import PageStore, load_store, save_store, story_shape, unpack_context
 from digest.progress import Stages
 from digest.related_ahead import Ahead, RelatedRequest
-from digest.views import SiteViews, make_view, ordered_pages
+from digest.views import SiteViews, excerpt_outlets, make_view, ordered_pages
 
 QUICK_LIMIT = 16  # edited story files a quick rebuild takes on
 DRIFT_LIMIT = 64  # stories the saved related index has not read since their last edit (see `_relate`)
@@ -423,7 +423,7 @@ class _Stories(Mapping):
     def __init__(self, config: SiteConfig, store: PageStore, records: StoredRecords, site: _Site,
                  edited: Mapping[str, Story]):
         self._config, self._store, self._records, self._site, self._edited = config, store, records, site, edited
-        self._excerpt_sources = {s.casefold() for s in config.excerpt_sources}
+        self._excerpt_sources = excerpt_outlets(config)
         self._made: dict[str, Any] = {}
 
     def story(self, slug: str) -> Story:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import AbstractSet, Any, Callable, Mapping, Sequence, TypeVar
 
 from markupsafe import Markup
 
@@ -186,7 +186,7 @@ def build_views(
         if patched is not None:
             return patched
     topic_by_slug = {t.slug: t for t in topics}
-    excerpt_sources = {s.casefold() for s in config.excerpt_sources}
+    excerpt_sources = excerpt_outlets(config)
     ordered = sorted(stories, key=sort_key)
     before = previous.by_slug if previous is not None else {}
 
@@ -282,7 +282,7 @@ def ordered_pages(pages: Sequence[Page]) -> tuple[Page, ...]:
     return tuple(sorted(pages, key=key))
 
 
-def make_view(config: SiteConfig, story: Story, excerpt_sources: set[str], topic_by_slug: Mapping[str, Topic],
+def make_view(config: SiteConfig, story: Story, excerpt_sources: AbstractSet[str], topic_by_slug: Mapping[str, Topic],
               chosen: tuple[str, ...], status: tuple[str, ...]) -> StoryView:
     """A story's view: `chosen` are its topics' slugs, `status` its preview marks."""
     body_md, excerpt = shown_markdown(story, excerpt_sources)
@@ -300,7 +300,13 @@ def make_view(config: SiteConfig, story: Story, excerpt_sources: set[str], topic
     )
 
 
-def shown_markdown(story: Story, excerpt_sources: set[str]) -> tuple[str, bool]:
+def excerpt_outlets(config: SiteConfig) -> frozenset[str]:
+    """The outlets whose stories show as excerpts (`[excerpt] sources`), casefolded: what
+    `shown_markdown` and `make_view` take as `excerpt_sources`."""
+    return frozenset(s.casefold() for s in config.excerpt_sources)
+
+
+def shown_markdown(story: Story, excerpt_sources: AbstractSet[str]) -> tuple[str, bool]:
     """(the Markdown a story's page shows, whether that is an excerpt: its opening only), with
     `excerpt_sources` the casefolded outlets shown as excerpts (`[excerpt] sources`)."""
     excerpt = story.excerpt if story.excerpt is not None else (story.source or "").casefold() in excerpt_sources

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from digest import urls
 from digest.model import Page, SiteConfig, Story, Topic
-from digest.views import (SiteViews, StoryView, TagRef, link_entry, local_time, make_view, ordered_pages,
+from digest.views import (SiteViews, StoryView, TagRef, excerpt_outlets, link_entry, local_time, make_view, ordered_pages,
                           sort_key)
 
 PATCH_SHARE = 50  # patch when at most one story in this many changed (and at most PATCH_MAX)
@@ -35,7 +35,7 @@ def patch_views(config: SiteConfig, stories: Sequence[Story], topics: Sequence[T
     if len(topic_by_slug) != len(previous.topics) or any(topic_by_slug.get(t.slug) is not t for t in previous.topics):
         return None  # a topic file changed: every view may change
     before, chosen_before = previous.by_slug, previous.chosen
-    excerpt_sources = {s.casefold() for s in config.excerpt_sources}
+    excerpt_sources = excerpt_outlets(config)
     made: dict[str, StoryView] = {}
     limit = min(PATCH_MAX, max(1, len(stories) // PATCH_SHARE))
     for story in stories:
