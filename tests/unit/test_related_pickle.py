@@ -3,6 +3,7 @@ exactly as a full computation would be; an index in another shape, or damaged, i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import random
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from digest.related import RelatedIndex, related_json, related_json_bytes
-from tests.unit.test_related import edit, random_story, snapshot
+from tests.unit.test_related import edit, random_story, snapshot, story
 
 
 def roundtrip(index: RelatedIndex) -> RelatedIndex:
@@ -259,3 +260,34 @@ def test_updating_the_drifted_stories_equals_a_full_update():
     assert index.drifted(stamps) == []
     assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
     assert index.drifted({**stamps, "unknown": "v0"}) is None
+
+
+def test_document_frequency_saved_narrow_still_counts_past_its_largest_value(tmp_path):
+    """df is saved in the smallest type that holds N (not its largest value): at 300 stories none
+    of whose terms is in more than 255, an edit that adds a term to a 256th story counts 256."""
+    def text(i: int, shared: bool) -> str:
+        return f"{'shared ' if shared else ''}alpha{i % 255} word{i} other{i}"
+
+    stories = [story(f"s{i:03d}", text(i, i < 255), days=i % 50) for i in range(300)]
+    index = RelatedIndex(stories, {}, count=3)
+    index.result()
+    assert int(index.df.max()) == 255  # "shared", in the first 255 stories only
+    stories[255] = story("s255", text(255, True), days=255 % 50)
+    index = through_file(tmp_path)(index)
+    index.update(stories, {})
+    assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+
+
+def test_new_terms_of_an_edit_take_spare_columns_in_place(tmp_path):
+    """The columns saved with the index leave room: an edit's new terms are written in place
+    (growing the arrays would copy every column) and then saved again with the rest."""
+    rng = random.Random(5)
+    stories = [random_story(rng, i) for i in range(30)]
+    index = through_file(tmp_path)(RelatedIndex(stories, {}, count=3))
+    keys, df = index.col_keys, index.df
+    stories[3] = dataclasses.replace(stories[3], body=stories[3].body + " zebra quagga okapi")
+    index.update_some([stories[3]], {}, {})
+    assert index.col_keys is keys and index.df is df  # not copied
+    assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+    again = through_file(tmp_path)(index)
+    assert again.n_cols == index.n_cols and snapshot(again) == snapshot(index)
