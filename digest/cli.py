@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 
 from digest import __version__
 from digest.commands import COMMANDS
@@ -64,3 +65,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return 130
+
+
+def console() -> None:
+    """The `digest` command (console script and `python -m digest`): `main`, then the process
+    ends at once, with its output flushed.
+
+    A build of a large site leaves millions of objects that the interpreter would otherwise free
+    one by one on its way out (~60 ms of a one-story rebuild at 10,000 stories, measured). When
+    another thread is still running, the interpreter's own exit (which waits for it) is kept."""
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (`digest build | head`): as the interpreter would
+        code = code or 120
+    os._exit(code)
