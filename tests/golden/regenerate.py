@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.conftest import run_cli
@@ -18,8 +19,12 @@ SKIP = ("pagefind/",)  # the search index is checked by its own tests, not byte 
 
 
 def build(out: Path) -> None:
-    """Build the golden site into `out` with the fixed clock of the tests."""
-    result = run_cli("build", "--site", str(SITE), "--output", str(out), "-q")
+    """Build the golden site into `out` with the fixed clock of the tests, from a copy of it (a
+    build keeps its cache in the site folder: the checkout's copy stays as committed)."""
+    with tempfile.TemporaryDirectory(prefix="digest-golden-") as tmp:
+        site = Path(tmp) / "site"
+        shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+        result = run_cli("build", "--site", str(site), "--output", str(out), "-q")
     if result.returncode != 0:
         sys.exit(f"golden build failed:\n{result.stderr}")
 
