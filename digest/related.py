@@ -81,13 +81,8 @@ PARALLEL_MIN = 2000  # fewer stories than this are read in one process
 BLOCK = 256  # rows of the similarity matrix computed at once
 _SCALE = 2**20  # weight quantum: integer sums are exact
 STATE_FORMAT = 2  # the shape of the pickled index: an index pickled in another shape is rebuilt
-# Spare columns after the used ones (`n_cols`) in `col_keys` and `df`, saved with the index: the
-# new terms of an edit take them in place. Growing the arrays instead copies them whole (~60 MB at
-# 10,000 stories, 65 ms of a one-story rebuild).
-COLUMN_RESERVE = 1 << 16
 _ARRAYS = ("t_ptr", "t_cols", "t_tf", "col_keys", "df", "kth", "days", "dated", "topic_bits", "topic_n", "tag_bits",
            "tag_n")  # pickled as they are
-
 
 
 # --------------------------------------------------------------------------- the result
@@ -221,6 +216,13 @@ def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
         pos[todo] += 1
         todo = todo[table[pos[todo]] != keys[todo]]
     return pos
+
+
+def _reserve(columns: int) -> int:
+    """Spare columns kept after the `columns` used in `col_keys` and `df` (and saved with them):
+    the new terms of edits take them in place. Growing the arrays instead copies them whole (~60 MB
+    at 10,000 stories, 65 ms of a one-story rebuild); one story brings at most a few thousand."""
+    return 1024 + columns // 64
 
 
 # --------------------------------------------------------------------------- the index
@@ -358,7 +360,7 @@ class RelatedIndex:
         first = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])) if len(ordered) else np.zeros(0, dtype=np.int64)
         # col_keys[:n_sorted] is sorted; then the keys first seen in updates, up to n_cols; then spare
         self.n_sorted = self.n_cols = len(first)
-        self.col_keys = np.zeros(len(first) + COLUMN_RESERVE, dtype=np.uint64)
+        self.col_keys = np.zeros(len(first) + _reserve(len(first)), dtype=np.uint64)
         np.take(ordered, first, out=self.col_keys[:len(first)])
         self.extra: dict[int, int] = {}
         self.df = np.zeros(len(self.col_keys), dtype=np.int32)
@@ -415,7 +417,7 @@ class RelatedIndex:
         if new:
             used = self.n_cols + len(new)
             if used > len(self.col_keys):  # the reserve is spent: grown, with a new reserve
-                spare = used + COLUMN_RESERVE - len(self.col_keys)
+                spare = used + _reserve(used) - len(self.col_keys)
                 self.col_keys = np.concatenate([self.col_keys, np.zeros(spare, dtype=np.uint64)])
                 self.df = np.concatenate([self.df, np.zeros(spare, dtype=self.df.dtype)])
             self.col_keys[self.n_cols:used] = new  # their df is 0 until counted
