@@ -291,3 +291,19 @@ def test_new_terms_of_an_edit_take_spare_columns_in_place(tmp_path):
     assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
     again = through_file(tmp_path)(index)
     assert again.n_cols == index.n_cols and snapshot(again) == snapshot(index)
+
+
+def test_new_terms_past_the_spare_columns_grow_the_arrays(tmp_path, monkeypatch):
+    import digest.related as related
+
+    monkeypatch.setattr(related, "_reserve", lambda columns: 2)  # fewer spare columns than an edit brings
+    rng = random.Random(6)
+    stories = [random_story(rng, i) for i in range(30)]
+    index = through_file(tmp_path)(RelatedIndex(stories, {}, count=3))
+    size = len(index.col_keys)
+    for k, words in ((3, "zebra quagga okapi"), (4, "narwhal dugong"), (3, "zebra tapir")):
+        stories[k] = dataclasses.replace(stories[k], body=stories[k].body + " " + words)
+        index.update_some([stories[k]], {}, {})
+        assert snapshot(index) == snapshot(RelatedIndex(stories, {}, count=3))
+    assert len(index.col_keys) > size and index.n_cols <= len(index.col_keys) == len(index.df)
+    assert snapshot(through_file(tmp_path)(index)) == snapshot(index)
