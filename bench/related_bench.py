@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from digest.model import Story  # noqa: E402
-from digest.related import RelatedIndex, related_json  # noqa: E402
+from digest.related import RelatedIndex  # noqa: E402
+from digest.related_result import related_json  # noqa: E402
 
 
 def stories(n: int, seed: int) -> list[Story]:

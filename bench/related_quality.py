@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from digest.model import Story  # noqa: E402
-from digest.related import compute_related, related_json  # noqa: E402
+from digest.related import compute_related  # noqa: E402
+from digest.related_result import related_json  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "whitehouse"
 if not CORPUS.is_dir():

@@ -468,6 +468,7 @@ def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tu
     if not (config.related_enabled and config.related_count > 0):
         return {}, {}, None, {}
     from digest import related as related_mod
+    from digest.related_result import related_json_bytes
 
     if isinstance(previous, related_mod.RelatedIndex) and previous.count == config.related_count:
         index = previous
@@ -476,7 +477,7 @@ def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tu
         index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes, stamps)
     relations = index.result()
     # relations.links: a story's entry is the same object as long as the engine kept it (build_views relies on that)
-    return relations.links, dict(relations.groups), index, {"related.json": related_mod.related_json_bytes(relations)}
+    return relations.links, dict(relations.groups), index, {"related.json": related_json_bytes(relations)}
 
 
 def _salt(config: SiteConfig, template_dirs: list[Path], menu: list, topic_stamps: Iterable[str]) -> str:

@@ -40,7 +40,8 @@ result as plain tuples), and the next process checks each story against a digest
 re-encodes only what the edit changed.
 
 Modules: the text features (terms and names) are in `related_terms`; what the index keeps per
-story (docs and candidates, as columns) is in `related_store`.
+story (docs and candidates, as columns) is in `related_store`; what it gives the build (`Related`,
+`related.json`) is in `related_result`, and imported here with the engine.
 
 Cost: reading the texts (tokenising) is most of it. With `workers` > 1 on a large site, this
 process reads a share of the texts while forked workers read the rest, and the similarity rows
@@ -49,13 +50,10 @@ are shared the same way (only from a single-threaded process). Figures: bench/RE
 
 from __future__ import annotations
 
-import json
 import math
 from collections import abc
-from dataclasses import dataclass, field
-from functools import lru_cache
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -64,6 +62,7 @@ from digest.model import Story
 from digest.related_store import (NO_DAY, CandidateColumns, Candidates, Doc, DocColumns, make_doc, replace_rows,
                                   story_meta, text_key)
 from digest.related_sparse import Csr, matmul, take_rows, transpose
+from digest.related_result import Related, RelatedLink, json_entry
 from digest.related_terms import KEYS_VERSION, story_names, story_term_keys
 
 TOP_TERMS = 160
@@ -83,64 +82,6 @@ _SCALE = 2**20  # weight quantum: integer sums are exact
 STATE_FORMAT = 2  # the shape of the pickled index: an index pickled in another shape is rebuilt
 _ARRAYS = ("t_ptr", "t_cols", "t_tf", "col_keys", "df", "kth", "days", "dated", "topic_bits", "topic_n", "tag_bits",
            "tag_n")  # pickled as they are
-
-
-# --------------------------------------------------------------------------- the result
-
-
-@dataclass(frozen=True)
-class RelatedLink:
-    """One related story: its slug, the pair's score and what the two stories share."""
-
-    slug: str
-    score: float
-    reasons: tuple[str, ...] = ()  # shared names and tags, e.g. ("ASEAN", "South China Sea")
-    pinned: bool = False
-
-
-@dataclass(frozen=True)
-class Related:
-    """Related stories and same-story groups of every story (keyed by slug)."""
-
-    links: Mapping[str, tuple[RelatedLink, ...]]
-    groups: Mapping[str, tuple[str, ...]]  # the other members of the story's group, by date then slug
-    warnings: tuple[str, ...] = ()
-    made: frozenset[str] = frozenset()  # the stories whose list this result made again (the others kept theirs)
-    # the related.json entries in slug order, made on demand by the index that made this result (kept between builds)
-    json_entries: Callable[[], list[str]] | None = field(default=None, compare=False, repr=False)
-
-
-def related_json_bytes(related: Related) -> bytes:
-    """`output/related.json` as `json.dumps(related_json(related), ensure_ascii=False,
-    sort_keys=True, indent=1)` writes it, plus a newline; each story's entry is made once per
-    process, or kept with the index between builds (a rebuild after an edit writes almost every
-    entry again)."""
-    if related.json_entries is not None:
-        entries = related.json_entries()
-    else:
-        data = related_json(related)
-        entries = [_json_entry(slug, tuple(data[slug])) for slug in sorted(data)]
-    if not entries:
-        return b"{}\n"
-    return ("{\n" + ",\n".join(entries) + "\n}\n").encode("utf-8")
-
-
-@lru_cache(maxsize=1 << 18)
-def _json_entry(slug: str, items: tuple[str, ...]) -> str:
-    key = " " + json.dumps(slug, ensure_ascii=False) + ": "
-    if not items:
-        return key + "[]"
-    return key + "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items) + "\n ]"
-
-
-def related_json(related: Related) -> dict[str, list[str]]:
-    """`output/related.json`: slug -> [group members..., then the other related stories], best first."""
-    out: dict[str, list[str]] = {}
-    for slug in sorted(related.links):
-        group = list(related.groups.get(slug, ()))
-        seen = set(group)
-        out[slug] = group + [link.slug for link in related.links[slug] if link.slug not in seen]
-    return out
 
 
 def _features(story: Story) -> tuple[np.ndarray, np.ndarray, frozenset[str]]:
@@ -772,7 +713,7 @@ class RelatedIndex:
             if kept is None or kept[0] is not entry or kept[1] != group:
                 seen = set(group)
                 items = tuple(group) + tuple(slug for slug in _listed(entry) if slug not in seen)
-                kept = self._json[slug] = (entry, group, _json_entry(slug, items))
+                kept = self._json[slug] = (entry, group, json_entry(slug, items))
             out.append(kept[2])
         return out
 

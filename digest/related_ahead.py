@@ -58,6 +58,7 @@ def update_related(index: Any, request: RelatedRequest, store_stamps: Mapping[st
     count, or stories changed that the request does not hold."""
     from digest import related as related_mod
     from digest.pagestore import related_entry
+    from digest.related_result import related_json_bytes
     from digest.related_input import input_key
 
     if not isinstance(index, related_mod.RelatedIndex) or index.count != request.count:
@@ -72,7 +73,7 @@ def update_related(index: Any, request: RelatedRequest, store_stamps: Mapping[st
     entries = {slug: related_entry(relations.links[slug]) for slug in relations.made | request.since}
     read = {slug: (file_stamps[slug], input_key(request.stories[slug], request.topics[slug]))
             for slug in drifted}
-    return RelatedUpdate(dict(relations.groups), entries, related_mod.related_json_bytes(relations), read)
+    return RelatedUpdate(dict(relations.groups), entries, related_json_bytes(relations), read)
 
 
 class Ahead:

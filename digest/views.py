@@ -389,7 +389,7 @@ def _same_neighbours(view: StoryView, before: tuple, topic_stories: Mapping[str,
 
 
 def _pair(item: Any) -> tuple[str, Sequence[str]]:
-    """A related entry as (slug, reasons): a pair already, or a `related.RelatedLink`."""
+    """A related entry as (slug, reasons): a pair already, or a `related_result.RelatedLink`."""
     return item if isinstance(item, tuple) else (item.slug, item.reasons)
 
 

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest.model import Story
-from digest.related import Related, RelatedIndex, compute_related, related_json
+from digest.related import RelatedIndex, compute_related
+from digest.related_result import Related, related_json
 
 DAY0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
 
@@ -319,7 +320,7 @@ def test_related_json_bytes_equal_json_dumps(data):
     """related.json is written entry by entry (entries kept per process): the bytes json.dumps gives."""
     from types import MappingProxyType
 
-    from digest.related import RelatedLink, related_json_bytes
+    from digest.related_result import RelatedLink, related_json_bytes
 
     links = {slug: tuple(RelatedLink(other, 0.5) for other in dict.fromkeys(others) if other != slug)
              for slug, others in data.items()}

@@ -11,7 +11,8 @@ import random
 import numpy as np
 import pytest
 
-from digest.related import RelatedIndex, related_json, related_json_bytes
+from digest.related import RelatedIndex
+from digest.related_result import related_json, related_json_bytes
 from tests.unit.test_related import edit, random_story, snapshot, story
 
 
