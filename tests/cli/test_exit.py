@@ -40,7 +40,8 @@ def test_exit_codes_are_kept(tmp_path):
 
 def test_a_running_thread_gets_the_ordinary_exit(tmp_path):
     (tmp_path / "digest.toml").write_text('title = "T"\nbase_url = "https://example.org/"\n', encoding="utf-8")
+    # a thread that runs until the main thread ends (the interpreter's exit waits for it)
     done = _console(["build", "--site", str(tmp_path)], before=(
-        "import threading, time; threading.Thread(target=time.sleep, args=(0.5,)).start()"))
+        "import threading; threading.Thread(target=threading.main_thread().join).start()"))
     assert done.returncode == 0, done.stderr
     assert "interpreter teardown ran" in done.stdout
