@@ -305,7 +305,7 @@ class RelatedIndex:
         np.take(ordered, first, out=self.col_keys[:len(first)])
         self.extra: dict[int, int] = {}
         self.df = np.zeros(len(self.col_keys), dtype=np.int32)
-        np.subtract(np.append(first[1:], len(ordered)), first, out=self.df[:len(first)], casting="unsafe")
+        self.df[:len(first)] = np.diff(np.append(first, len(ordered)))
         del ordered, first
         self.t_cols = _lookup(self.col_keys[:self.n_sorted], keys).astype(np.int32)
         del keys
