@@ -76,7 +76,11 @@ class TreeMaker:
     over the disk, away from the inodes just freed (`_spread`), which makes the files cheap too.
 
     Each `add` forks a process for its names, which starts once the one before it has finished
-    (it waits for the end of a pipe that process holds). Nothing else depends on them: a worker
+    (it waits for the end of a pipe that process holds). The makers run at the lowest priority
+    (nice 19, under the bodies rendered ahead at 10): while the related features keep both cores
+    busy they wait, and they fill the core that the related lists' one-core part leaves idle
+    (measured, five alternating cold builds of 10,000 stories: wall time 0.531 of the CPU time
+    against 0.544 at the build's own priority). Nothing else depends on them: a worker
     that finds no folder or file makes it itself, so the build ends them (`abort`) once its pages are
     written, without waiting."""
 
@@ -111,6 +115,7 @@ class TreeMaker:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group: the build ends this process
                 os.close(done_read)
+                os.nice(19)  # below the bodies rendered ahead (prerender, nice 10): see the class's doc
                 if previous is not None:
                     while os.read(previous, 1):  # until the maker before this one is done
                         pass
