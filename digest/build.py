@@ -255,7 +255,8 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
                     previous = None
                 store = make_store(secrets.token_hex(8), salt, views, specs, names, {file_for(s.url) for s in stale},
                                    {path: record.stamp for path, record in records.items()}, story_topics, links,
-                                   groups, feed_jobs, mtimes, previous, related_saved=related_state is not None)
+                                   groups, feed_jobs, mtimes, previous,
+                                   related_keys=related_state.input_keys() if related_state is not None else None)
         return _AlongSide(prints, kept, feed_jobs, feeds, extra, store, time.perf_counter() - started)
 
     if bodies is not None:

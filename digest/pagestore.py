@@ -212,13 +212,12 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
                file_stamps: Mapping[str, str], story_topics: Mapping[str, tuple[str, ...]],
                links: Mapping[str, Sequence[Any]], groups: Mapping[str, tuple[str, ...]],
                feed_jobs: Iterable[Any], mtimes: Mapping[str, datetime], previous: PageStore | None,
-               related_saved: bool = False) -> PageStore:
+               related_keys: Mapping[str, str] | None = None) -> PageStore:
     """The store of a build: `views` its SiteViews, `specs`/`names` its pages and their files,
     `fresh` the pages it rendered, `file_stamps` each content path's hash, `feed_jobs` its
     `publish.FileJob`s, `previous` the last build's store when it belongs to the cache loaded;
-    `related_saved`: the related index is saved with it (what it read of each story is noted)."""
-    from digest.related_input import input_key
-
+    `related_keys`: when the related index is saved with it, what the index read of each story
+    (slug -> `related_input.input_key`, as `RelatedIndex.input_keys` gives them)."""
     stories = views.stories
     pages, showing = stored_pages(specs, names, fresh, previous)
     stamps = {v.slug: file_stamps[v.story.path] for v in stories}
@@ -231,10 +230,6 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
     shapes = {v.slug: before.shapes[v.slug] if v.slug in same and not v.status and v.slug not in mtimes
               and v.slug not in before.mtimes else story_shape(v.story, topics[v.slug], v.status, mtimes.get(v.slug))
               for v in stories}
-    keys = {}
-    if related_saved:
-        keys = {v.slug: before.related_keys[v.slug] if v.slug in same and before.related_stamps.get(v.slug) == stamps[v.slug]
-                and v.slug in before.related_keys else input_key(v.story, topics[v.slug]) for v in stories}
     return PageStore(
         token=token, layout=token, salt=salt,
         order=tuple(v.slug for v in stories),
@@ -250,6 +245,6 @@ def make_store(token: str, salt: str, views: Any, specs: Sequence[Any], names: S
                                     job.feed.limit, tuple(v.slug for v in job.chosen))
                for job in feed_jobs if job.feed is not None},
         pages=pages, showing=showing,
-        related_keys=keys,
-        related_stamps=stamps if related_saved else {},
+        related_keys=dict(related_keys) if related_keys is not None else {},
+        related_stamps=stamps if related_keys is not None else {},
     )

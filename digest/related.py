@@ -59,6 +59,7 @@ import numpy as np
 
 from digest.forkmap import can_fork, fork_pool
 from digest.model import Story
+from digest.related_input import joined_key
 from digest.related_store import (NO_DAY, CandidateColumns, Candidates, Doc, DocColumns, make_doc, replace_rows,
                                   story_meta, text_key)
 from digest.related_sparse import Csr, matmul, take_rows, transpose
@@ -654,6 +655,11 @@ class RelatedIndex:
         return affected | set(recompute)
 
     # ---- the result
+
+    def input_keys(self) -> dict[str, str]:
+        """What the index read of each story: slug -> `related_input.input_key` (from the kept docs,
+        without reading the stories again)."""
+        return {slug: joined_key(text, meta) for slug, text, meta in zip(self.slugs, self.docs.text, self.docs.meta)}
 
     def _reset_results(self) -> None:
         """Forget what result() kept (a full computation): every list is made again."""

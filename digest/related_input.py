@@ -38,5 +38,9 @@ def story_meta(story: Story, topics: Sequence[str]) -> str:
 
 def input_key(story: Story, topics: Sequence[str]) -> str:
     """`text_key` and `story_meta` as one short string."""
-    return hashlib.blake2b(text_key(story) + b"\xff" + story_meta(story, topics).encode("utf-8", "surrogatepass"),
-                           digest_size=12).hexdigest()
+    return joined_key(text_key(story), story_meta(story, topics))
+
+
+def joined_key(text: bytes, meta: str) -> str:
+    """`input_key` from a story's `text_key` and `story_meta` (as the related index keeps them)."""
+    return hashlib.blake2b(text + b"\xff" + meta.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()

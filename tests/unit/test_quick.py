@@ -269,3 +269,31 @@ def test_quick_rebuilds_equal_clean_builds(tmp_path_factory, steps) -> None:
             _edit(root, i, _story(i))
         _build(root)
         _same_as_clean(root)
+
+
+def test_the_store_notes_what_the_related_index_read_of_each_story(tmp_path: Path) -> None:
+    """The page store's related keys (the quick path compares them with an edited story's) are
+    `input_key` of every built story under its topics, after a cold build and after a full rebuild."""
+    from digest.content import parse_story
+    from digest.pagestore import load_store
+    from digest.related_input import input_key
+
+    root = _site(tmp_path)
+
+    def expected() -> dict[str, str]:
+        store = load_store(cache_file(root, root / "out"))
+        keys = {}
+        for path in sorted((root / "content" / "stories").glob("*.md")):
+            story = parse_story(path.read_text(encoding="utf-8"), f"content/stories/{path.name}")
+            keys[story.slug] = input_key(story, store.topics[story.slug])
+        return store.related_keys, keys
+
+    _build(root)
+    stored, keys = expected()
+    assert stored == keys and len(keys) == 14
+    _edit(root, 3, _story(3, title="Japan aid and ASEAN loans", body="China, Japan and aid."))
+    (root / "content" / "topics" / "japan-aid.md").write_text(TOPICS["japan-aid"].replace("Intro.", "Intro, edited."),
+                                                              encoding="utf-8")  # a topic edit: the full engine
+    assert not _build(root).quick
+    stored, keys = expected()
+    assert stored == keys

@@ -346,3 +346,22 @@ def test_a_story_seen_before_a_full_recomputation_is_read_again_after_it():
     back = stories[:4] + [first] + stories[5:] + grown[-1:]
     index.update(back, {})
     assert snapshot(index) == snapshot(RelatedIndex(back, {}, count=3))
+
+
+def test_input_keys_are_what_the_index_read_of_each_story():
+    """`input_keys` (what the page store notes the index read) equals `input_key` of the stories
+    and topics it was given, after a full computation and after updates that change texts and topics."""
+    from digest.related_input import input_key
+
+    rng = random.Random(11)
+    stories = [random_story(rng, i) for i in range(40)]
+    topics = {s.slug: ("japan-aid",) if i % 3 == 0 else () for i, s in enumerate(stories)}
+    index = RelatedIndex(stories, topics, count=4)
+    assert index.input_keys() == {s.slug: input_key(s, topics.get(s.slug, ())) for s in stories}
+    for step in range(6):
+        at = rng.randrange(len(stories))
+        stories[at] = edit(rng, stories[at])
+        if step % 2:
+            topics[stories[at].slug] = ("china-asean",)
+        index.update(stories, topics)
+        assert index.input_keys() == {s.slug: input_key(s, topics.get(s.slug, ())) for s in stories}
