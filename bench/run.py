@@ -308,8 +308,69 @@ def generator_version() -> str:
     return digest.hexdigest()[:16]
 
 
+# What the peers build. "minimal" (the default): one page per story, tags, topics, index, feed,
+# whatever digest's profile. "matched": with digest's full and all profiles, the peers' nearest
+# equivalent of digest's related stories and sitemap besides: Hugo's own related content (tags,
+# topics, date; five per story page) and sitemap; Pelican's related_posts plugin (stories sharing
+# tags; five per story page) and sitemap plugin (pip install pelican-related-posts pelican-sitemap).
+PEER_WORKLOADS = ("minimal", "matched")
+_HUGO_MATCHED = """
+[params]
+related = true  # layouts/_default/single.html lists five related stories
+
+[related]
+includeNewer = true
+threshold = 80
+toLower = true
+[[related.indices]]
+name = "tags"
+weight = 100
+[[related.indices]]
+name = "categories"
+weight = 80
+[[related.indices]]
+name = "date"
+weight = 10
+"""
+_PELICAN_MARK = "\n# --- the harness's peer workload (bench/run.py configure_peers) ---\n"
+_PELICAN_MATCHED = 'PLUGINS = ["related_posts", "sitemap"]\nRELATED_POSTS_MAX = 5\nSITEMAP = {"format": "xml"}\n'
+_PELICAN_PLUGINS = ("pelican.plugins.related_posts", "pelican.plugins.sitemap")
+
+
+def matched(profile: str, peers: str) -> bool:
+    """Whether the peers build their equivalent of digest's related stories and sitemap."""
+    return peers == "matched" and profile != "minimal"
+
+
+def configure_peers(sites: dict[str, Path], profile: str, peers: str) -> dict[str, str]:
+    """Write the peers' configs for digest's `profile` and the peer workload `peers` (see
+    PEER_WORKLOADS); returns a note per peer that could not build the matched workload."""
+    import importlib.util
+
+    notes: dict[str, str] = {}
+    more = matched(profile, peers)
+    if "hugo" in sites:
+        config = (generate.PEERS_DIR / "hugo" / "hugo.toml").read_text(encoding="utf-8")
+        if more:
+            config = config.replace('"sitemap", ', "") + _HUGO_MATCHED
+        (sites["hugo"] / "hugo.toml").write_text(config, encoding="utf-8")
+    if "pelican" in sites:
+        path = sites["pelican"] / "pelicanconf.py"
+        config = path.read_text(encoding="utf-8").split(_PELICAN_MARK)[0]
+        if more:
+            missing = [name for name in _PELICAN_PLUGINS if importlib.util.find_spec(name) is None]
+            if missing:
+                notes["pelican"] = ("minimal workload: plugins not installed (pip install pelican-related-posts "
+                                    "pelican-sitemap)")
+            else:
+                config += _PELICAN_MARK + _PELICAN_MATCHED
+        path.write_text(config, encoding="utf-8")
+    return notes
+
+
 def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], profile: str, jobs: int = 2) -> dict[str, Path]:
-    """Generate (or reuse) the corpus for `stories` under `work`; site folder per tool."""
+    """Generate (or reuse) the corpus for `stories` under `work`; site folder per tool (the peers'
+    configs as generated: `configure_peers` sets their workload)."""
     folder = work / f"s{seed}-n{stories}"
     stamp = folder / "stamp.json"
     want = {"generator": generator_version(), "tools": sorted(tools), "profile": profile}
@@ -403,6 +464,8 @@ class Report:
     started: str = ""
     profile: str = "minimal"
     settle: float = 0.0  # seconds between deleting a tool's output and its cold build
+    peers: str = "minimal"  # the peers' workload (PEER_WORKLOADS)
+    peer_notes: dict[str, str] = field(default_factory=dict)  # peers that could not build it
 
 
 def machine_info() -> dict[str, str]:
@@ -422,14 +485,15 @@ def machine_info() -> dict[str, str]:
 
 def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...] = SCENARIOS,
                   seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
-                  timeout: float = 3600, progress=None, settle: float = 0.0) -> Report:
+                  timeout: float = 3600, progress=None, settle: float = 0.0, peers: str = "minimal") -> Report:
     """Measure every (size, repetition, scenario, tool), tools alternating; returns the report.
-    `settle`: seconds to wait after deleting a tool's output before its cold build."""
+    `settle`: seconds to wait after deleting a tool's output before its cold build; `peers`: what
+    the peers build (PEER_WORKLOADS)."""
     work.mkdir(parents=True, exist_ok=True)
     digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
-    report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle,
+    report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
     if "digest" in available:
@@ -437,6 +501,7 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
     digest_template = digest_story_template(digest_root)
     for stories in sizes:
         sites = prepare_corpus(work, stories, seed, tuple(order), profile)
+        report.peer_notes.update(configure_peers(sites, profile, peers))
         for site in sites.values():
             generate.restore(site)
         for rep in range(reps):
@@ -506,6 +571,12 @@ def format_markdown(report: Report) -> str:
              "- versions: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.versions.items()))]
     if report.absent:
         lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
+    if matched(report.profile, report.peers):
+        lines.append("- peers' workload: matched (digest's related stories and sitemap: Hugo's related content "
+                     "and sitemap; Pelican's related_posts and sitemap plugins)"
+                     + "".join(f"; {k}: {v}" for k, v in sorted(report.peer_notes.items())))
+    else:
+        lines.append("- peers' workload: minimal (pages, tags, topics, index, feed)")
     if any(r.warmed for r in report.runs):
         lines.append("- the scenarios chosen skip `cold`: each tool built the site once, untimed, before each repetition")
     if report.settle and any(r.scenario == "cold" for r in report.runs):
@@ -549,6 +620,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="minimal",
                         help="digest features: minimal (no related, no search; the peers' workload), "
                              "full (related on, search off), all (related and search on)")
+    parser.add_argument("--peers", choices=PEER_WORKLOADS, default="minimal",
+                        help="what the peers build: minimal (pages, tags, topics, index, feed; the default) or, with "
+                             "the full and all profiles, matched (their related content and sitemap besides)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work", help="where corpora go (default bench/.work)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per build before it is killed")
@@ -574,7 +648,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
 
     report = run_benchmark(sizes, args.reps, tools, scenarios, seed=args.seed, work=args.work,
-                           profile=args.profile, timeout=args.timeout, progress=progress, settle=args.settle)
+                           profile=args.profile, timeout=args.timeout, progress=progress, settle=args.settle,
+                           peers=args.peers)
     report.command = "python3 bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = format_markdown(report)
     print(text)

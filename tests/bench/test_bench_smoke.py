@@ -172,3 +172,41 @@ def test_settle_waits_between_deleting_the_output_and_a_cold_build(tmp_path: Pat
     assert "started 1.5 s after its output was deleted" in run.format_markdown(report)
     assert "after its output was deleted" not in run.format_markdown(
         run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path))
+
+
+def test_the_matched_peer_workload_adds_related_stories_and_a_sitemap(tmp_path: Path) -> None:
+    """`--peers matched` with the full profile: each peer installed builds its related stories on
+    every story page and a sitemap; back to `minimal`, neither. A peer not installed is reported
+    absent (its config is still written)."""
+    import subprocess
+
+    sites = run.prepare_corpus(tmp_path, 30, SEED, ("hugo", "pelican"), "full")
+    tools, absent = run.find_tools(("hugo", "pelican"))
+    assert set(tools) | set(absent) == {"hugo", "pelican"}
+
+    def build(name: str) -> Path:
+        tool = tools[name]
+        out = sites[name] / tool.output
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+        command = [part.replace("{site}", str(sites[name])) for part in tool.command]
+        done = subprocess.run(command, cwd=sites[name], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return out
+
+    for workload, expected in (("matched", True), ("minimal", False)):
+        notes = run.configure_peers(sites, "full", workload)
+        hugo_config = (sites["hugo"] / "hugo.toml").read_text(encoding="utf-8")
+        pelican_config = (sites["pelican"] / "pelicanconf.py").read_text(encoding="utf-8")
+        assert ("[related]" in hugo_config) is expected and ('"sitemap"' in hugo_config) is not expected
+        assert ('"related_posts"' in pelican_config) is (expected and "pelican" not in notes)
+        for name in tools:
+            if name in notes:
+                continue
+            out = build(name)
+            pages = sorted((out / "stories").glob("*/index.html"))
+            related = [p for p in pages if "<h2>Related</h2>" in p.read_text(encoding="utf-8")]
+            assert len(pages) == 30
+            assert (len(related) == 30) is expected and (not related) is (not expected), name
+            assert (out / "sitemap.xml").is_file() is expected, name
+    assert run.configure_peers(sites, "minimal", "matched") == {}  # minimal profile: nothing to match
+    assert "[related]" not in (sites["hugo"] / "hugo.toml").read_text(encoding="utf-8")
