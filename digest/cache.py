@@ -388,7 +388,7 @@ class RecordsWriter:
         """A writer for the records beside the cache file `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".records")
-        self._handle = os.fdopen(fd, "wb")
+        self._handle = os.fdopen(fd, "wb", buffering=1 << 20)  # a record is ~4 KB: one write per 250 or so, not each
         self._ids: dict[str, tuple] = {}
         self._spans: dict[str, tuple[int, int]] = {}
         self._offset = 0
