@@ -310,27 +310,14 @@ def generator_version() -> str:
 
 # What the peers build. "minimal" (the default): one page per story, tags, topics, index, feed,
 # whatever digest's profile. "matched": with digest's full and all profiles, the peers' nearest
-# equivalent of digest's related stories and sitemap besides: Hugo's own related content (tags,
-# topics, date; five per story page) and sitemap; Pelican's related_posts plugin (stories sharing
-# tags; five per story page) and sitemap plugin (pip install pelican-related-posts pelican-sitemap).
+# equivalent of digest's related stories and sitemap besides: Hugo's own related content in its
+# default configuration (keywords, date, tags; five per story page) and sitemap; Pelican's
+# related_posts plugin (stories sharing tags; five per story page) and sitemap plugin
+# (pip install pelican-related-posts pelican-sitemap). Each as shipped: no tuning either way.
 PEER_WORKLOADS = ("minimal", "matched")
 _HUGO_MATCHED = """
 [params]
-related = true  # layouts/_default/single.html lists five related stories
-
-[related]
-includeNewer = true
-threshold = 80
-toLower = true
-[[related.indices]]
-name = "tags"
-weight = 100
-[[related.indices]]
-name = "categories"
-weight = 80
-[[related.indices]]
-name = "date"
-weight = 10
+related = true  # layouts/_default/single.html lists five related stories (Hugo's default [related] config)
 """
 _PELICAN_MARK = "\n# --- the harness's peer workload (bench/run.py configure_peers) ---\n"
 _PELICAN_MATCHED = 'PLUGINS = ["related_posts", "sitemap"]\nRELATED_POSTS_MAX = 5\nSITEMAP = {"format": "xml"}\n'
@@ -572,7 +559,7 @@ def format_markdown(report: Report) -> str:
     if report.absent:
         lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
     if matched(report.profile, report.peers):
-        lines.append("- peers' workload: matched (digest's related stories and sitemap: Hugo's related content "
+        lines.append("- peers' workload: matched (digest's related stories and sitemap: Hugo's related content in its default configuration "
                      "and sitemap; Pelican's related_posts and sitemap plugins)"
                      + "".join(f"; {k}: {v}" for k, v in sorted(report.peer_notes.items())))
     else:

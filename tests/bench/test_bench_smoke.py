@@ -197,7 +197,7 @@ def test_the_matched_peer_workload_adds_related_stories_and_a_sitemap(tmp_path: 
         notes = run.configure_peers(sites, "full", workload)
         hugo_config = (sites["hugo"] / "hugo.toml").read_text(encoding="utf-8")
         pelican_config = (sites["pelican"] / "pelicanconf.py").read_text(encoding="utf-8")
-        assert ("[related]" in hugo_config) is expected and ('"sitemap"' in hugo_config) is not expected
+        assert ("related = true" in hugo_config) is expected and ('"sitemap"' in hugo_config) is not expected
         assert ('"related_posts"' in pelican_config) is (expected and "pelican" not in notes)
         for name in tools:
             if name in notes:
@@ -209,4 +209,4 @@ def test_the_matched_peer_workload_adds_related_stories_and_a_sitemap(tmp_path: 
             assert (len(related) == 30) is expected and (not related) is (not expected), name
             assert (out / "sitemap.xml").is_file() is expected, name
     assert run.configure_peers(sites, "minimal", "matched") == {}  # minimal profile: nothing to match
-    assert "[related]" not in (sites["hugo"] / "hugo.toml").read_text(encoding="utf-8")
+    assert "related = true" not in (sites["hugo"] / "hugo.toml").read_text(encoding="utf-8")
