@@ -376,7 +376,8 @@ def _render_specs(env: jinja2.Environment, specs: Sequence[PageSpec], common: Ma
             problems.setdefault((problem.path, problem.line, problem.message), problem)
             continue
         except jinja2.TemplateNotFound as exc:
-            problem = Problem(str(template_dirs[0]), None, f"template not found: {exc.name}")
+            where = str(template_dirs[0]) if template_dirs else "templates"  # none at all: a broken install
+            problem = Problem(where, None, f"template not found: {exc.name}")
             problems.setdefault((problem.path, problem.line, problem.message), problem)
             continue
         except Exception as exc:  # any error raised while rendering a template is reported at its line

@@ -34,6 +34,18 @@ def test_syntax_error_at_its_line(tmp_path: Path) -> None:
     assert problem.path.endswith("t.html") and problem.line == 3
 
 
+def test_a_missing_template_is_an_error_even_with_no_template_folder_at_all(tmp_path: Path) -> None:
+    """No template folder (a site without templates/ and an install without its theme): the
+    build names the template it could not find (it failed with an IndexError)."""
+    config = parse_config("", "digest.toml", root=tmp_path)
+    views = build_views(config, [], [], [], {}, {}, {})
+    for folders in ([tmp_path], []):
+        with pytest.raises(TemplateError) as info:
+            render_pages(config, views, [PageSpec("x/", "story.html", {})], folders)
+        [problem] = info.value.problems
+        assert problem.message == "template not found: story.html" and problem.line is None
+
+
 def test_autoescape_and_relative_links(tmp_path: Path) -> None:
     files = _render(tmp_path, "{{ value }} {{ url('topics/') }}", {"value": "<script>alert(1)</script>"})
     assert files["x/index.html"] == b"&lt;script&gt;alert(1)&lt;/script&gt; ../topics/"
