@@ -59,9 +59,8 @@ import numpy as np
 
 from digest.forkmap import can_fork, fork_pool
 from digest.model import Story
-from digest.related_input import joined_key
-from digest.related_store import (NO_DAY, CandidateColumns, Candidates, Doc, DocColumns, make_doc, replace_rows,
-                                  story_meta, text_key)
+from digest.related_input import joined_key, story_meta, text_key
+from digest.related_store import NO_DAY, CandidateColumns, Candidates, Doc, DocColumns, make_doc, replace_rows
 from digest.related_sparse import Csr, matmul, take_rows, transpose
 from digest.related_result import Related, RelatedLink, json_entry
 from digest.related_terms import KEYS_VERSION, story_names, story_term_keys

@@ -14,7 +14,7 @@ from typing import Mapping, NamedTuple, Sequence
 import numpy as np
 
 from digest.model import Story
-from digest.related_input import day as _day, story_meta, text_key  # noqa: F401  (kept importable from here)
+from digest.related_input import day as _day
 
 
 class Doc(NamedTuple):  # a named tuple: 10,000 of them are made per full computation

@@ -280,7 +280,7 @@ def test_the_store_notes_what_the_related_index_read_of_each_story(tmp_path: Pat
 
     root = _site(tmp_path)
 
-    def expected() -> dict[str, str]:
+    def stored_and_expected() -> tuple[dict[str, str], dict[str, str]]:
         store = load_store(cache_file(root, root / "out"))
         keys = {}
         for path in sorted((root / "content" / "stories").glob("*.md")):
@@ -289,11 +289,11 @@ def test_the_store_notes_what_the_related_index_read_of_each_story(tmp_path: Pat
         return store.related_keys, keys
 
     _build(root)
-    stored, keys = expected()
+    stored, keys = stored_and_expected()
     assert stored == keys and len(keys) == 14
     _edit(root, 3, _story(3, title="Japan aid and ASEAN loans", body="China, Japan and aid."))
     (root / "content" / "topics" / "japan-aid.md").write_text(TOPICS["japan-aid"].replace("Intro.", "Intro, edited."),
                                                               encoding="utf-8")  # a topic edit: the full engine
     assert not _build(root).quick
-    stored, keys = expected()
+    stored, keys = stored_and_expected()
     assert stored == keys
