@@ -33,6 +33,8 @@ from digest.views import SiteViews
 MIN_PAGES = 1000  # below this, forking a large build process costs more than it saves
 CHUNKS_PER_WORKER = 16  # enough chunks to balance the load and move a progress bar; few enough to be cheap
 SERIAL_CHUNK = 256  # pages rendered between progress reports in one process
+SCRATCH = ".digest-folders-"  # scratch folders of the folder makers in a fresh tree (see _make_folders)
+SCRATCH_SIZE = 8  # folders made in one scratch folder
 _JOB: tuple | None = None  # set in the parent just before forking; read by the workers
 _STAGED = itertools.count()  # numbers the files a worker stages
 _MADE: set[str] = set()  # folders a worker has made in a fresh tree (reset per job)
@@ -73,7 +75,8 @@ class TreeMaker:
     in the same place at once take as long as one while burning twice the CPU. One process making
     the folders, early, overlaps that cost with other stages and keeps the workers from contending;
     the folders at the top of the tree are marked so that ext4 spreads the folders made in them
-    over the disk, away from the inodes just freed (`_spread`), which makes the files cheap too.
+    over the disk, away from the inodes just freed (`_spread`), which makes the files cheap too;
+    the makers place them a few at a time, through scratch folders (`_make_folders`).
 
     Each `add` forks a process for its names, which starts once the one before it has finished
     (it waits for the end of a pipe that process holds). The makers run at the lowest priority
@@ -130,8 +133,9 @@ class TreeMaker:
         self.pids.append(pid)
 
     def abort(self) -> None:
-        """End the makers still running and wait for them: once every page is written (what they
-        have still to make is there already), or when the build fails."""
+        """End the makers still running and wait for them, and remove the scratch folders they
+        left: once every page is written (what they have still to make is there already), or
+        when the build fails."""
         for pid in self.pids:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -142,15 +146,51 @@ class TreeMaker:
         if self._previous is not None:
             os.close(self._previous)
             self._previous = None
+        try:
+            entries = [entry.path for entry in os.scandir(self.tree) if entry.name.startswith(SCRATCH)]
+        except FileNotFoundError:  # no folder made yet
+            entries = []
+        for path in entries:  # left by a maker ended midway: never part of the site
+            shutil.rmtree(path)
 
 
 def _make_folders(tree: str, names: Sequence[str]) -> None:
+    """Make the folder of each of `names` (relative to `tree`).
+
+    A folder made straight in a top folder is placed by ext4 as the top folder's mark asks
+    (`_spread`): by a scan of every group of inodes on the disk, ~0.1 ms a folder (~1.5 s of
+    kernel time for 10,000 story folders). So those folders are made SCRATCH_SIZE at a time in a
+    scratch folder of the tree's root (itself spread, one scan), where ext4 keeps them beside it
+    without a scan, and moved into place (a rename moves no inode): measured on ext4 without a
+    journal, 10,000 folders in ~0.6 s against ~1.5 s, and as few inodes in each group of the
+    disk (the point of spreading them)."""
     made: set[str] = set()
+    scratch, room, count = "", 0, 0
     for name in names:
         folder = os.path.dirname(os.path.join(tree, name))
-        if folder not in made:
+        if folder in made:
+            continue
+        made.add(folder)
+        if name.count("/") != 2 or os.path.isdir(folder):  # not straight in a top folder, or made already
             os.makedirs(folder, exist_ok=True)
-            made.add(folder)
+            continue
+        if not room:
+            if scratch:
+                os.rmdir(scratch)
+            scratch = os.path.join(tree, f"{SCRATCH}{os.getpid()}-{count}")
+            count += 1
+            os.mkdir(scratch)
+            room = SCRATCH_SIZE
+        made_here = os.path.join(scratch, str(room))
+        room -= 1
+        os.mkdir(made_here)
+        try:
+            os.rename(made_here, folder)  # onto an empty folder a render worker just made: replaces it
+        except OSError:  # a worker made it and wrote its page there already
+            os.rmdir(made_here)
+            os.makedirs(folder, exist_ok=True)
+    if scratch:
+        os.rmdir(scratch)
 
 
 _FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_TOPDIR_FL = 0x80086601, 0x40086602, 0x00020000

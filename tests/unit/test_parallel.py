@@ -249,6 +249,31 @@ def test_tree_maker_makes_the_folders_of_the_names_one_process_after_the_other(t
     assert not [p for p in tree.rglob("*") if p.is_file()]  # folders only: the workers make the files
 
 
+def test_folders_in_top_folders_are_made_through_scratch_folders_and_keep_what_a_worker_wrote(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "stories" / "written").mkdir(parents=True)
+    (tree / "stories" / "written" / "index.html").write_text("a worker's page")
+    (tree / "stories" / "empty").mkdir()  # made by a worker that has not written its page yet
+    names = [f"stories/s{i}/index.html" for i in range(parallel.SCRATCH_SIZE * 2 + 3)]
+    names += ["stories/written/index.html", "stories/empty/index.html", "tags/a/index.html", "tags/a/page/2/index.html"]
+    parallel._make_folders(str(tree), names)
+    assert _folders(tree) == sorted(["stories", "stories/written", "stories/empty", "tags", "tags/a", "tags/a/page",
+                                     "tags/a/page/2", *(f"stories/s{i}" for i in range(parallel.SCRATCH_SIZE * 2 + 3))])
+    assert (tree / "stories" / "written" / "index.html").read_text() == "a worker's page"
+
+
+def test_tree_maker_abort_removes_the_scratch_folders_a_maker_left(tmp_path: Path) -> None:
+    import os
+
+    tree = tmp_path / "tree"
+    maker = parallel.TreeMaker(tree)
+    maker.add(["stories/x/index.html"])
+    os.waitpid(maker.pids.pop(), 0)
+    (tree / f"{parallel.SCRATCH}1234-0" / "5").mkdir(parents=True)  # as a maker ended midway leaves it
+    maker.abort()
+    assert _folders(tree) == ["stories", "stories/x"]
+
+
 def test_tree_maker_marks_the_top_folders_where_the_file_system_can(tmp_path: Path) -> None:
     """ext4 spreads the folders made in a folder marked +T (FS_TOPDIR_FL) over the disk."""
     import array
