@@ -249,17 +249,34 @@ def test_tree_maker_makes_the_folders_of_the_names_one_process_after_the_other(t
     assert not [p for p in tree.rglob("*") if p.is_file()]  # folders only: the workers make the files
 
 
-def test_folders_in_top_folders_are_made_through_scratch_folders_and_keep_what_a_worker_wrote(tmp_path: Path) -> None:
+def test_folders_in_top_folders_are_made_through_scratch_folders_and_keep_what_a_worker_wrote(
+        tmp_path: Path, monkeypatch) -> None:
+    import os
+
     tree = tmp_path / "tree"
     (tree / "stories" / "written").mkdir(parents=True)
     (tree / "stories" / "written" / "index.html").write_text("a worker's page")
     (tree / "stories" / "empty").mkdir()  # made by a worker that has not written its page yet
+    empty = (tree / "stories" / "empty").stat().st_ino
     names = [f"stories/s{i}/index.html" for i in range(parallel.SCRATCH_SIZE * 2 + 3)]
     names += ["stories/written/index.html", "stories/empty/index.html", "tags/a/index.html", "tags/a/page/2/index.html"]
+    isdir, looked = os.path.isdir, set()  # as if a worker made those two folders just after the maker looked
+
+    def first_look_misses(path: str) -> bool:
+        if path.endswith(("written", "empty")) and path not in looked:
+            looked.add(path)
+            return False
+        return isdir(path)
+
+    monkeypatch.setattr(parallel.os.path, "isdir", first_look_misses)
     parallel._make_folders(str(tree), names)
+    monkeypatch.undo()
     assert _folders(tree) == sorted(["stories", "stories/written", "stories/empty", "tags", "tags/a", "tags/a/page",
                                      "tags/a/page/2", *(f"stories/s{i}" for i in range(parallel.SCRATCH_SIZE * 2 + 3))])
     assert (tree / "stories" / "written" / "index.html").read_text() == "a worker's page"
+    # never replaced: the worker may have looked the folder up to make its page in it (a page
+    # made in a folder replaced meanwhile fails: "No such file or directory")
+    assert (tree / "stories" / "empty").stat().st_ino == empty
 
 
 def test_tree_maker_abort_removes_the_scratch_folders_a_maker_left(tmp_path: Path) -> None:
