@@ -207,6 +207,31 @@ def test_forked_workers_give_the_same_result(monkeypatch):
     assert snapshot(two) == snapshot(RelatedIndex(stories, {}, count=4))
 
 
+def test_passes_done_a_chunk_at_a_time_give_the_same_index(monkeypatch):
+    import numpy as np
+
+    import digest.related as related
+
+    def arrays(index: RelatedIndex) -> list:
+        x = index.X
+        return [index.t_cols, index.kth, x.indptr, x.indices, x.data]
+
+    rng = random.Random(5)
+    stories = [random_story(rng, i) for i in range(80)]
+    whole = RelatedIndex(stories, {}, count=3)
+    monkeypatch.setattr(related, "CHUNK", 13)  # many chunks, rows cut unevenly between them
+    chunked = RelatedIndex(stories, {}, count=3)
+    assert all(np.array_equal(a, b) for a, b in zip(arrays(whole), arrays(chunked)))
+    assert snapshot(chunked) == snapshot(whole)
+    for k in (3, 40, 41):  # an update's rows (not consecutive) in chunks too
+        stories[k] = dataclasses.replace(stories[k], body=stories[k].body + " tariff summit rail")
+    chunked.update(stories, {})
+    monkeypatch.setattr(related, "CHUNK", 1 << 16)
+    fresh = RelatedIndex(stories, {}, count=3)
+    assert all(np.array_equal(a, b) for a, b in zip(arrays(chunked), arrays(fresh)))
+    assert snapshot(chunked) == snapshot(fresh)
+
+
 # --------------------------------------------------------------------------- stable term keys
 
 TRICKY = [
