@@ -15,6 +15,7 @@ laid out like the site (`fresh_tree`), which becomes the output folder in one re
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
 import os
 import shutil
@@ -168,12 +169,13 @@ def _make_folders(tree: str, names: Sequence[str]) -> None:
     meanwhile (`_move_new`): the worker may be about to write its page there."""
     made: set[str] = set()
     scratch, room, count = "", 0, 0
+    rename = _renameat2()  # None: folders are made in place (no scratch folders)
     for name in names:
         folder = os.path.dirname(os.path.join(tree, name))
         if folder in made:
             continue
         made.add(folder)
-        if name.count("/") != 2 or not _CAN_MOVE_NEW or os.path.isdir(folder):
+        if name.count("/") != 2 or rename is None or os.path.isdir(folder):
             os.makedirs(folder, exist_ok=True)  # not straight in a top folder, or made already
             continue
         if not room:
@@ -186,15 +188,17 @@ def _make_folders(tree: str, names: Sequence[str]) -> None:
         made_here = os.path.join(scratch, str(room))
         room -= 1
         os.mkdir(made_here)
-        if not _move_new(made_here, folder):  # a worker made it meanwhile, or this file system cannot
+        if not _move_new(rename, made_here, folder):  # a worker made it meanwhile, or this file system cannot
             os.rmdir(made_here)
             os.makedirs(folder, exist_ok=True)
     if scratch:
         os.rmdir(scratch)
 
 
+@functools.cache
 def _renameat2() -> Callable[..., int] | None:
-    """The C library's renameat2 (Linux, glibc 2.28 and later), or None."""
+    """The C library's renameat2 (Linux, glibc 2.28 and later), or None; loaded by the folder
+    makers when first needed (not when the module is imported)."""
     import ctypes
 
     try:
@@ -206,20 +210,17 @@ def _renameat2() -> Callable[..., int] | None:
     return function
 
 
-_RENAMEAT2 = _renameat2()
-_CAN_MOVE_NEW = _RENAMEAT2 is not None  # else folders are made in place (no scratch folders)
 _AT_FDCWD, _RENAME_NOREPLACE = -100, 1
 
 
-def _move_new(source: str, target: str) -> bool:
+def _move_new(rename: Callable[..., int], source: str, target: str) -> bool:
     """Move the folder `source` to `target` if nothing is there (renameat2 RENAME_NOREPLACE: a plain
     rename would replace an empty folder, under a worker about to make its page in it); False
     when something is, when `target`'s parent is missing, or when the file system cannot rename
-    that way."""
+    that way. `rename`: `_renameat2()`."""
     import ctypes
 
-    assert _RENAMEAT2 is not None
-    if _RENAMEAT2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
+    if rename(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
         return True
     error = ctypes.get_errno()
     if error in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOENT, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
