@@ -37,6 +37,7 @@ from digest.views import build_views
 if TYPE_CHECKING:
     from digest.parallel import TreeMaker
     from digest.related_ahead import Ahead
+    from digest.related_result import Related
 
 NEVER = 2**63 - 1
 _REMEMBERED: dict[Path, BuildCache] = {}  # cache_path -> state kept in memory (persist=False)
@@ -201,7 +202,7 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
         rules_key, story_topics, topic_memo = _assign_topics(stories, site.topics, records, cache, options.parallel,
                                                              parsed_topics)
     with stages.stage("related stories"):
-        links, groups, related_state, related_files = _relate(
+        links, groups, related_state, relations = _relate(
             config, stories, story_topics, cache.related_state, workers() if options.parallel else 1,
             {s.slug: records[s.path].stamp for s in stories})
     with stages.stage("views"):
@@ -246,7 +247,8 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
         with stages.stage("sitemap and static"):
             extra = publish.sitemap_files(config, views, [spec.url for spec in specs], mtimes)
             extra.update(static_files(root / config.static_dir, [d / "assets" for d in reversed(dirs)]))
-            extra.update(related_files)
+            if relations is not None:  # related.json
+                extra.update(related_files(relations))
         store = None
         if options.persist:  # what a quick rebuild in a new process needs (quick.py); saved once the site is written
             with stages.stage("page store"):
@@ -462,14 +464,14 @@ def _assign_topics(stories: list[Story], topics: tuple, records: dict, cache: Bu
 
 
 def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tuple[str, ...]],
-            previous: object, processes: int, stamps: dict[str, str]) -> tuple[dict, dict, object, dict[str, bytes]]:
-    """(links, groups, index to keep, {"related.json": bytes}); the kept index makes an edit cheap.
+            previous: object, processes: int, stamps: dict[str, str]) -> tuple[dict, dict, object, Related | None]:
+    """(links, groups, index to keep, its `Related` result, for `related_files` while the pages
+    render); the kept index makes an edit cheap.
     `stamps`: each story's file hash (its title, summary and body are parsed from those bytes alone),
     so the index skips re-reading a story whose file did not change."""
     if not (config.related_enabled and config.related_count > 0):
-        return {}, {}, None, {}
+        return {}, {}, None, None
     from digest import related as related_mod
-    from digest.related_result import related_json_bytes
 
     if isinstance(previous, related_mod.RelatedIndex) and previous.count == config.related_count:
         index = previous
@@ -478,7 +480,14 @@ def _relate(config: SiteConfig, stories: list[Story], story_topics: dict[str, tu
         index = related_mod.RelatedIndex(stories, story_topics, config.related_count, processes, stamps)
     relations = index.result()
     # relations.links: a story's entry is the same object as long as the engine kept it (build_views relies on that)
-    return relations.links, dict(relations.groups), index, {"related.json": related_json_bytes(relations)}
+    return relations.links, dict(relations.groups), index, relations
+
+
+def related_files(relations: Related) -> dict[str, bytes]:
+    """{"related.json": bytes} of the related index's result."""
+    from digest.related_result import related_json_bytes
+
+    return {"related.json": related_json_bytes(relations)}
 
 
 def _salt(config: SiteConfig, template_dirs: list[Path], menu: list, topic_stamps: Iterable[str]) -> str:

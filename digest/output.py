@@ -94,15 +94,16 @@ def write_fresh(tree: Path, out_dir: Path, files: Mapping[str, bytes | Staged]) 
     files a render worker staged there already stay put) and make `tree` the output folder with
     one rename. Returns None, with every file still in `tree`, when `out_dir` holds files by then
     (another process wrote there): the caller writes them into place one by one instead."""
-    made: set[Path] = set()
-    for name in sorted(files):
-        data = files[name]
-        target = tree / name
-        if isinstance(data, Staged) and data.path == str(target):
+    root = str(tree)
+    made: set[str] = set()
+    for name, data in files.items():  # plain strings: most are pages already in place, skipped (14,000 Paths ~30 ms)
+        target = os.path.join(root, name)
+        if isinstance(data, Staged) and data.path == target:
             continue
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
+        folder = os.path.dirname(target)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         if isinstance(data, Staged):
             os.replace(data.path, target)
         else:

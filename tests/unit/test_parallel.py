@@ -51,6 +51,8 @@ def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) 
     site = _forked_site(tmp_path, monkeypatch)
     build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
     before = tree_bytes(tmp_path / "out")
+    cache_before = tree_bytes(site / ".digest" / "cache")
+    assert {Path(name).suffix for name in cache_before} >= {".pages", ".stamps", ".related", ".manifest"}
     (site / "templates").mkdir()
     (site / "templates" / "story.html").write_text("{{ entry.nothing_here }}\n", encoding="utf-8")
     (site / "templates" / "tag.html").write_text("{% extends 'base.html' %}{% block main %}changed{% endblock %}\n",
@@ -61,6 +63,8 @@ def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) 
     assert info.value.problems[0].path.endswith("templates/story.html")
     assert tree_bytes(tmp_path / "out") == before  # the failed build left the output as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]  # and no staging folder behind
+    # and the cache as it was (nothing of it is written before every page has rendered)
+    assert tree_bytes(site / ".digest" / "cache") == cache_before
 
 
 def test_fork_map_keeps_order_reports_progress_and_equals_one_process(monkeypatch) -> None:

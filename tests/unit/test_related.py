@@ -202,6 +202,7 @@ def test_forked_workers_give_the_same_result(monkeypatch):
     one = RelatedIndex(stories, {}, count=4, workers=1)
     two = RelatedIndex(stories, {}, count=4, workers=2)
     assert snapshot(one) == snapshot(two)
+    assert snapshot(RelatedIndex(stories, {}, count=4, workers=3)) == snapshot(one)  # two forked spans, in order
     stories[5] = edit(rng, stories[5])
     two.update(stories, {})  # hashes computed here must match the forks' ones
     assert snapshot(two) == snapshot(RelatedIndex(stories, {}, count=4))
@@ -390,3 +391,20 @@ def test_input_keys_are_what_the_index_read_of_each_story():
             topics[stories[at].slug] = ("china-asean",)
         index.update(stories, topics)
         assert index.input_keys() == {s.slug: input_key(s, topics.get(s.slug, ())) for s in stories}
+
+
+def test_features_packed_for_the_trip_from_a_worker_unpack_to_each_storys_own():
+    import numpy as np
+
+    from digest.related import _features_span, _packed_features_span, _unpacked
+
+    rng = random.Random(11)
+    stories = [random_story(rng, i) for i in range(7)]
+    stories[3] = dataclasses.replace(stories[3], title="", summary=None, body="")  # no terms at all
+    for lo, hi in ((0, 7), (2, 5), (4, 4)):
+        [packed] = _packed_features_span(stories, lo, hi)
+        got, want = _unpacked(*packed), _features_span(stories, lo, hi)
+        assert len(got) == len(want) == hi - lo
+        for (keys, tf, names), (keys2, tf2, names2) in zip(got, want):
+            assert np.array_equal(keys, keys2) and np.array_equal(tf, tf2) and names == names2
+    assert len(_unpacked(*_packed_features_span(stories, 0, 7)[0])[3][0]) == 0
