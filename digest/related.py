@@ -134,28 +134,32 @@ def _features_span(stories: Sequence[Story], lo: int, hi: int) -> list:
 
 
 def _packed_features_span(stories: Sequence[Story], lo: int, hi: int) -> list:
-    """`_features_span` packed for the trip from a forked worker: one (lengths, keys, counts,
-    names) entry, the stories' arrays concatenated. Two small arrays per story cost ~10 us each
-    to pickle and unpickle (0.1-0.2 s at 10,000 stories, in the parent's critical path)."""
+    """`_features_span` and the stories' text keys, packed for the trip from a forked worker:
+    one (lengths, keys, counts, names, text keys) entry, the stories' arrays concatenated. Two
+    small arrays per story cost ~10 us each to pickle and unpickle (0.1-0.2 s at 10,000 stories,
+    in the parent's critical path)."""
     features = _features_span(stories, lo, hi)
     lengths = np.array([len(keys) for keys, _, _ in features], dtype=np.int64)
     empty = [np.zeros(0, dtype=np.int64)]
     return [(lengths, np.concatenate([f[0] for f in features] or empty), np.concatenate([f[1] for f in features] or empty),
-             [f[2] for f in features])]
+             [f[2] for f in features], [text_key(story) for story in stories[lo:hi]])]
 
 
-def _unpacked(lengths: np.ndarray, keys: np.ndarray, tf: np.ndarray, names: list) -> list:
-    """The per-story features of a `_packed_features_span` entry (views of its arrays)."""
+def _unpacked(lengths: np.ndarray, keys: np.ndarray, tf: np.ndarray, names: list, texts: list) -> list:
+    """The per-story (features, text key) of a `_packed_features_span` entry (views of its arrays)."""
     ends = np.cumsum(lengths).tolist()
-    return list(zip(np.split(keys, ends[:-1]), np.split(tf, ends[:-1]), names)) if ends else []
+    return list(zip(zip(np.split(keys, ends[:-1]), np.split(tf, ends[:-1]), names), texts)) if ends else []
 
 
-def _all_features(stories: Sequence[Story], workers: int) -> list[tuple[np.ndarray, np.ndarray, frozenset[str]]]:
-    """Features of every story; with `workers` > 1, shared with forked processes (large sites)."""
+def _all_features(stories: Sequence[Story], workers: int
+                  ) -> tuple[list[tuple[np.ndarray, np.ndarray, frozenset[str]]], list[bytes]]:
+    """(features, text key) of every story; with `workers` > 1, shared with forked processes
+    (large sites), which read the text keys too (~10 us a story)."""
     if not _can_fork(workers, len(stories)):
-        return _features_span(stories, 0, len(stories))
-    return [feature for packed in _split_work(len(stories), workers, stories, _packed_features_span)
-            for feature in _unpacked(*packed)]
+        return _features_span(stories, 0, len(stories)), [text_key(story) for story in stories]
+    pairs = [pair for packed in _split_work(len(stories), workers, stories, _packed_features_span)
+             for pair in _unpacked(*packed)]
+    return [features for features, _ in pairs], [text for _, text in pairs]
 
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -312,13 +316,18 @@ class RelatedIndex:
         self.slugs = [s.slug for s in stories]
         self.pos = {slug: i for i, slug in enumerate(self.slugs)}
         self._idf_n, self._idf, self._tfw = -1, np.zeros(0), []
-        texts = [text_key(s) for s in stories]
+        if known:  # the stories whose texts the index read already keep their features
+            texts = [text_key(s) for s in stories]
+            todo = [i for i, text in enumerate(texts) if text not in known]
+            found, _ = _all_features([stories[i] for i in todo], self.workers)
+        else:  # a first computation: the text keys are read with the features, by every process
+            todo = list(range(len(stories)))
+            found, texts = _all_features(stories, self.workers)
         self._texts = {s.slug: (s.title, s.summary, s.body, text) for s, text in zip(stories, texts)}
         self._last = {s.slug: (s, story_topics.get(s.slug, ())) for s in stories}  # what the docs now hold
-        todo = [i for i, text in enumerate(texts) if text not in known]
-        fresh = dict(zip(todo, _all_features([stories[i] for i in todo], self.workers)))
+        fresh = dict(zip(todo, found))
         features = [fresh[i] if i in fresh else known[texts[i]] for i in range(len(stories))]
-        del known, fresh
+        del known, fresh, found
         self.stamps: list[str | None] = [None] * len(stories)  # see update(): what each row's text key was made from
         self.docs = DocColumns(self.slugs, self.pos)
         self.docs.replace({i: make_doc(s, story_topics.get(s.slug, ()), f[2], text, story_meta(s, story_topics.get(s.slug, ())))

@@ -397,6 +397,7 @@ def test_features_packed_for_the_trip_from_a_worker_unpack_to_each_storys_own():
     import numpy as np
 
     from digest.related import _features_span, _packed_features_span, _unpacked
+    from digest.related_input import text_key
 
     rng = random.Random(11)
     stories = [random_story(rng, i) for i in range(7)]
@@ -405,6 +406,7 @@ def test_features_packed_for_the_trip_from_a_worker_unpack_to_each_storys_own():
         [packed] = _packed_features_span(stories, lo, hi)
         got, want = _unpacked(*packed), _features_span(stories, lo, hi)
         assert len(got) == len(want) == hi - lo
-        for (keys, tf, names), (keys2, tf2, names2) in zip(got, want):
+        for ((keys, tf, names), text), (keys2, tf2, names2), story in zip(got, want, stories[lo:hi]):
             assert np.array_equal(keys, keys2) and np.array_equal(tf, tf2) and names == names2
-    assert len(_unpacked(*_packed_features_span(stories, 0, 7)[0])[3][0]) == 0
+            assert text == text_key(story)
+    assert len(_unpacked(*_packed_features_span(stories, 0, 7)[0])[3][0][0]) == 0
