@@ -145,10 +145,11 @@ def _packed_features_span(stories: Sequence[Story], lo: int, hi: int) -> list:
              [f[2] for f in features], [text_key(story) for story in stories[lo:hi]])]
 
 
-def _unpacked(lengths: np.ndarray, keys: np.ndarray, tf: np.ndarray, names: list, texts: list) -> list:
-    """The per-story (features, text key) of a `_packed_features_span` entry (views of its arrays)."""
-    ends = np.cumsum(lengths).tolist()
-    return list(zip(zip(np.split(keys, ends[:-1]), np.split(tf, ends[:-1]), names), texts)) if ends else []
+def _unpacked(lengths: np.ndarray, keys: np.ndarray, tf: np.ndarray, names: list, texts: list
+              ) -> tuple[list[tuple[np.ndarray, np.ndarray, frozenset[str]]], list[bytes]]:
+    """(per-story features, text keys) of a `_packed_features_span` entry (views of its arrays)."""
+    ends = np.cumsum(lengths)[:-1]
+    return list(zip(np.split(keys, ends), np.split(tf, ends), names)), texts
 
 
 def _all_features(stories: Sequence[Story], workers: int
@@ -157,9 +158,13 @@ def _all_features(stories: Sequence[Story], workers: int
     (large sites), which read the text keys too (~10 us a story)."""
     if not _can_fork(workers, len(stories)):
         return _features_span(stories, 0, len(stories)), [text_key(story) for story in stories]
-    pairs = [pair for packed in _split_work(len(stories), workers, stories, _packed_features_span)
-             for pair in _unpacked(*packed)]
-    return [features for features, _ in pairs], [text for _, text in pairs]
+    features: list[tuple[np.ndarray, np.ndarray, frozenset[str]]] = []
+    texts: list[bytes] = []
+    for packed in _split_work(len(stories), workers, stories, _packed_features_span):
+        span_features, span_texts = _unpacked(*packed)
+        features += span_features
+        texts += span_texts
+    return features, texts
 
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -404,9 +404,9 @@ def test_features_packed_for_the_trip_from_a_worker_unpack_to_each_storys_own():
     stories[3] = dataclasses.replace(stories[3], title="", summary=None, body="")  # no terms at all
     for lo, hi in ((0, 7), (2, 5), (4, 4)):
         [packed] = _packed_features_span(stories, lo, hi)
-        got, want = _unpacked(*packed), _features_span(stories, lo, hi)
-        assert len(got) == len(want) == hi - lo
-        for ((keys, tf, names), text), (keys2, tf2, names2), story in zip(got, want, stories[lo:hi]):
+        (got, texts), want = _unpacked(*packed), _features_span(stories, lo, hi)
+        assert len(got) == len(want) == len(texts) == hi - lo
+        for (keys, tf, names), text, (keys2, tf2, names2), story in zip(got, texts, want, stories[lo:hi]):
             assert np.array_equal(keys, keys2) and np.array_equal(tf, tf2) and names == names2
             assert text == text_key(story)
-    assert len(_unpacked(*_packed_features_span(stories, 0, 7)[0])[3][0][0]) == 0
+    assert len(_unpacked(*_packed_features_span(stories, 0, 7)[0])[0][3][0]) == 0
