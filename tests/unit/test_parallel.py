@@ -43,6 +43,58 @@ def test_parallel_equals_serial(tmp_path: Path, monkeypatch) -> None:
     assert parallel_files == serial_files
 
 
+def test_lanes_part_the_pages_into_listings_and_the_commonest_template_each_once_in_order() -> None:
+    specs = [parallel.PageSpec(f"p{i}/", "story.html" if i % 3 else ("tag.html" if i % 2 else "topic.html"), {})
+             for i in range(100)]
+    listings, stories = parallel.lanes(specs, 10)
+    assert [i for chunk in stories for i in chunk] == [i for i in range(100) if i % 3]
+    assert [i for chunk in listings for i in chunk] == [i for i in range(100) if not i % 3]
+    assert all(0 < len(chunk) <= 10 for chunk in listings + stories)
+    assert parallel.lanes([], 10) == ([], [])
+
+
+def test_lanes_are_claimed_front_first_then_the_other_lane_from_the_back() -> None:
+    claims = parallel.Lanes(([[0], [1], [2]], [[10], [11], [12], [13]]))
+    assert claims.chunks == 7
+    assert [claims.join(), claims.join()] == [0, 1]
+    assert claims.claim(0) == [0] and claims.claim(1) == [10] and claims.claim(0) == [1]
+    assert claims.claim(0) == [2]
+    assert claims.claim(0) == [13]  # its lane is empty: the other lane's last chunk
+    assert claims.claim(1) == [11] and claims.claim(1) == [12]
+    assert claims.claim(1) is None and claims.claim(0) is None
+
+
+def test_forked_workers_claim_every_chunk_exactly_once() -> None:
+    _assert_forking_possible()
+    lanes = ([[i] for i in range(0, 300)], [[i] for i in range(300, 700)])
+    claims = parallel.Lanes(lanes)
+    pipes, pids = [], []
+    for _ in range(3):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a worker: claims until nothing is left, writes what it took
+            code = 1
+            try:
+                os.close(read)
+                home, taken = claims.join() % 2, []
+                while (chunk := claims.claim(home)) is not None:
+                    taken.extend(chunk)
+                os.write(write, " ".join(map(str, taken)).encode() + b"\n")
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        pipes.append(read)
+        pids.append(pid)
+    taken = []
+    for read, pid in zip(pipes, pids):
+        with os.fdopen(read, "rb") as handle:
+            taken.append([int(x) for x in handle.read().split()])
+        assert os.waitpid(pid, 0)[1] == 0
+    every = sorted(i for part in taken for i in part)
+    assert every == list(range(700))
+
+
 def test_template_errors_from_workers_are_reported(tmp_path: Path, monkeypatch) -> None:
     import pytest
 
