@@ -269,6 +269,21 @@ def test_a_first_build_is_laid_out_by_the_workers_and_a_failed_one_leaves_nothin
     assert tree_bytes(tmp_path / "out") == tree_bytes(tmp_path / "serial")
 
 
+def test_forked_rendering_reports_progress_chunk_by_chunk(tmp_path: Path, monkeypatch) -> None:
+    _assert_forking_possible()
+    site = _forked_site(tmp_path, monkeypatch)
+    reports: list[tuple[int, int]] = []
+
+    def watch(stage: str, done: int, total: int) -> None:
+        if stage == "rendering pages":
+            reports.append((done, total))
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "out", use_cache=False), now=NOW, progress=watch)
+    done = [d for d, _ in reports]
+    total = reports[-1][1]
+    assert total > 20 and done[-1] == total
+    assert len(done) > 10 and done == sorted(done) and len(set(done)) == len(done)  # one report a chunk
+
+
 def test_a_first_build_whose_output_folder_fills_up_meanwhile_still_writes_every_page(tmp_path: Path, monkeypatch) -> None:
     _assert_forking_possible()
     site = _forked_site(tmp_path, monkeypatch)
