@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import struct
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -294,14 +295,15 @@ def render_all(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec], 
 def lanes(specs: Sequence[PageSpec], chunks: int) -> tuple[list[list[int]], list[list[int]]]:
     """The indices of `specs` in about `chunks` chunks, in two lanes: the pages of every template
     but the commonest (listings), and the pages of the commonest (stories), each in order."""
-    counts: dict[str, int] = {}
-    for spec in specs:
-        counts[spec.template] = counts.get(spec.template, 0) + 1
-    common = max(sorted(counts), key=counts.__getitem__) if counts else None
-    parts = ([i for i, spec in enumerate(specs) if spec.template != common],
-             [i for i, spec in enumerate(specs) if spec.template == common])
+    counts = Counter(spec.template for spec in specs)
+    common = max(sorted(counts), key=counts.__getitem__) if counts else None  # ties: the first name
     size = max(1, -(-len(specs) // max(1, chunks)))
-    return tuple([part[at:at + size] for at in range(0, len(part), size)] for part in parts)  # type: ignore[return-value]
+
+    def chunked(part: list[int]) -> list[list[int]]:
+        return [part[at:at + size] for at in range(0, len(part), size)]
+
+    return (chunked([i for i, spec in enumerate(specs) if spec.template != common]),
+            chunked([i for i, spec in enumerate(specs) if spec.template == common]))
 
 
 class Lanes:
@@ -362,7 +364,8 @@ def _render_next(_: int) -> tuple[dict[str, bytes | Staged], int, list[Problem],
     if _HOME is None:
         _HOME = _LANES.join() % 2
     chunk = _LANES.claim(_HOME)
-    return _render_chunk(chunk) if chunk is not None else ({}, 0, [], 0)
+    assert chunk is not None, "one task per chunk: every task finds one"
+    return _render_chunk(chunk)
 
 
 def _gather(results: Iterable[tuple[dict[str, bytes | Staged], int, list[Problem], int]], total: int,
