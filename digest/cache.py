@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from digest import __version__
-from digest.output import write_atomic, write_atomic_parts
+from digest.output import PendingFile, write_atomic, write_atomic_parts
 
 CACHE_FORMAT = 9  # bump whenever the pickled classes change shape
 
@@ -286,13 +286,18 @@ _ALIGN = 64  # each array starts at a multiple of this (numpy works on aligned m
 
 
 def save_related(path: Path, index: Any) -> None:
-    """Save the related-stories index (or remove the saved one, for None). Layout: a magic line,
-    the index pickled with its large arrays out of band (pickle protocol 5), each array as it is
-    in memory (aligned), then a header of where each part is, and the header's length (8 bytes)."""
-    file = path.with_suffix(".related")
+    """Save the related-stories index (or remove the saved one, for None)."""
     if index is None:
-        file.unlink(missing_ok=True)
+        path.with_suffix(".related").unlink(missing_ok=True)
         return
+    pending_related(path, index).commit()
+
+
+def pending_related(path: Path, index: Any) -> PendingFile:
+    """The related-stories index written beside the cache file `path`, not yet in place (see
+    `save_cache`). Layout: a magic line, the index pickled with its large arrays out of band
+    (pickle protocol 5), each array as it is in memory (aligned), then a header of where each
+    part is, and the header's length (8 bytes)."""
     buffers: list[pickle.PickleBuffer] = []
     data = pickle.dumps(index, protocol=5, buffer_callback=buffers.append)
     parts: list = [_RELATED_MAGIC]
@@ -309,7 +314,7 @@ def save_related(path: Path, index: Any) -> None:
     spans = [(place(raw, raw.nbytes), raw.nbytes) for raw in (b.raw() for b in buffers)]
     header = pickle.dumps((CACHE_FORMAT, (data_at, len(data)), spans), protocol=pickle.HIGHEST_PROTOCOL)
     parts += _trailer(header)
-    write_atomic_parts(file, parts)
+    return PendingFile(path.with_suffix(".related"), parts)
 
 
 def _aligned(offset: int) -> int:
@@ -334,9 +339,11 @@ def save_state(path: Path, cache: BuildCache) -> None:
     write_atomic(path.with_suffix(".manifest"), _dump(cache.manifest))
 
 
-def save_cache(path: Path, cache: BuildCache, written: RecordsWriter | None = None) -> None:
+def save_cache(path: Path, cache: BuildCache, written: RecordsWriter | None = None,
+               related: PendingFile | None = None) -> None:
     """Save the cache atomically: parsed content, the related index, then the state, then the
-    manifest that vouches for them.
+    manifest that vouches for them. `related`: `cache.related_state` as `pending_related` wrote
+    it already (moved into place here).
 
     Parsed content (most of the bytes) is kept as a base file plus a small delta of the records
     that changed since, so a rebuild after a few edits rewrites kilobytes, not the whole site;
@@ -363,7 +370,10 @@ def save_cache(path: Path, cache: BuildCache, written: RecordsWriter | None = No
         ids = {name: (loaded.key, loaded.stamp) for name, loaded in cache.records.items()}
         write_atomic_parts(records_file, [*blobs, *_records_header(token, ids, spans)])  # not joined: no second copy
         path.with_suffix(".delta").unlink(missing_ok=True)
-    save_related(path, cache.related_state)
+    if related is not None:
+        related.commit()
+    else:
+        save_related(path, cache.related_state)
     save_state(path, replace(cache, records_base=(token, frozenset())))
 
 

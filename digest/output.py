@@ -30,17 +30,44 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def write_atomic_parts(path: Path, parts: list) -> None:
     """`write_atomic` of the concatenation of `parts` (bytes or buffers), without joining them first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for part in parts:
-                handle.write(part)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    PendingFile(path, parts).commit()
+
+
+class PendingFile:
+    """A file written now under a temporary name beside `path`, and moved into place by `commit`
+    (or removed by `discard`): a build writes a large cache file while it waits on its workers,
+    and replaces the old one only where its save is ordered (the state, then the manifest)."""
+
+    def __init__(self, path: Path, parts: list) -> None:
+        """Write the concatenation of `parts` (bytes or buffers) beside `path`."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        self.path, self._tmp = path, tmp
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for part in parts:
+                    handle.write(part)
+            os.chmod(tmp, 0o644)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> None:
+        """Move the file into place (once; an error leaves nothing behind)."""
+        if self._tmp is None:
+            raise ValueError(f"{self.path}: already committed or discarded")
+        try:
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self._tmp = None
+
+    def discard(self) -> None:
+        """Remove the file unless it was committed (a build that failed after writing it)."""
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
 
 
 def write_site(out_dir: Path, files: Mapping[str, bytes | Staged], expected: set[str] | None = None,

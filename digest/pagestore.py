@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from digest.cache import load_pickled, pickled
 from digest.model import Page, Story, Topic
-from digest.output import write_atomic
+from digest.output import PendingFile
 
 STORE_FORMAT = 3
 
@@ -181,12 +181,26 @@ def _slugs_by_page(store: PageStore) -> dict[str, list[str]]:
 def save_store(path: Path, store: PageStore, layout: bool = True) -> None:
     """Write the store (atomically) beside the cache file `path`: the stamps and related lists
     (`.stamps`, small) and, with `layout`, the rest (`.pages`)."""
-    if layout:
-        write_atomic(path.with_suffix(".pages"), pickled(replace(store, token="", file_stamps={}, related={},
-                                                                 related_since=frozenset(), related_read={}),
-                                                         STORE_FORMAT))
-    write_atomic(path.with_suffix(".stamps"), pickled((store.token, store.layout, store.file_stamps, store.related,
-                                                       store.related_since, store.related_read), STORE_FORMAT))
+    for pending in pending_store(path, store, layout):
+        pending.commit()
+
+
+def pending_store(path: Path, store: PageStore, layout: bool = True) -> list[PendingFile]:
+    """`save_store`'s files written, not yet in place: commit them in order (`.pages` first)."""
+    files: list[PendingFile] = []
+    try:
+        if layout:
+            files.append(PendingFile(path.with_suffix(".pages"), [pickled(
+                replace(store, token="", file_stamps={}, related={}, related_since=frozenset(), related_read={}),
+                STORE_FORMAT)]))
+        files.append(PendingFile(path.with_suffix(".stamps"), [pickled(
+            (store.token, store.layout, store.file_stamps, store.related, store.related_since, store.related_read),
+            STORE_FORMAT)]))
+    except BaseException:
+        for pending in files:
+            pending.discard()
+        raise
+    return files
 
 
 def stored_stamps(path: Path) -> tuple[str, Mapping[str, str]] | None:

@@ -45,3 +45,19 @@ def test_a_running_thread_gets_the_ordinary_exit(tmp_path):
         "import threading; threading.Thread(target=threading.main_thread().join).start()"))
     assert done.returncode == 0, done.stderr
     assert "interpreter teardown ran" in done.stdout
+
+
+def test_what_a_build_made_is_left_for_the_exit_and_dropped_by_the_next_build_in_the_process(tmp_path):
+    (tmp_path / "digest.toml").write_text('title = "T"\nbase_url = "https://example.org/"\n', encoding="utf-8")
+    code = textwrap.dedent(f"""
+        from digest import cli
+        from digest.commands import build
+        for _ in range(2):
+            assert cli.main(["build", "--clean", "-q", "--site", {str(tmp_path)!r}]) == 0
+            left = build._LEFT_FOR_EXIT
+            print(len(left), type(left[0]["views"]).__name__)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    first, second = [line.split() for line in done.stdout.splitlines()]
+    assert first == second == ["1", "SiteViews"]  # kept (not freed as the build returned), one build's worth

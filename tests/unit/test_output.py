@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from digest.output import write_site
+import pytest
+
+from digest.output import PendingFile, write_atomic_parts, write_site
 
 
 def test_writes_only_changed_files_and_removes_stale(tmp_path: Path) -> None:
@@ -79,3 +81,43 @@ def test_write_fresh_refuses_an_output_folder_that_filled_up_and_keeps_every_fil
     assert write_fresh(tree, out, {"index.html": b"I", "a/b.html": b"B"}) is None
     assert (tree / "index.html").read_bytes() == b"I" and (tree / "a" / "b.html").read_bytes() == b"B"
     assert sorted(p.name for p in out.iterdir()) == ["someone-elses.txt"]
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".tmp-"))
+
+
+def test_a_pending_file_replaces_its_target_only_when_committed(tmp_path: Path) -> None:
+    target = tmp_path / "cache" / "build.related"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    pending = PendingFile(target, [b"new ", memoryview(b"bytes")])
+    assert target.read_bytes() == b"old"  # written beside it, not over it
+    assert len(_temporaries(target.parent)) == 1
+    pending.commit()
+    assert target.read_bytes() == b"new bytes" and _temporaries(target.parent) == []
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+    pending.discard()  # after the commit: nothing to remove, the file stays
+    assert target.read_bytes() == b"new bytes"
+    with pytest.raises(ValueError):
+        pending.commit()
+
+
+def test_a_discarded_pending_file_leaves_the_target_and_nothing_else(tmp_path: Path) -> None:
+    target = tmp_path / "build.pages"
+    target.write_bytes(b"kept")
+    pending = PendingFile(target, [b"dropped"])
+    pending.discard()
+    pending.discard()  # twice: still nothing to do
+    assert target.read_bytes() == b"kept" and _temporaries(tmp_path) == []
+    with pytest.raises(ValueError):
+        pending.commit()
+    assert target.read_bytes() == b"kept"
+
+
+def test_a_pending_file_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        PendingFile(tmp_path / "build.related", [b"start", "not bytes"])
+    assert _temporaries(tmp_path) == []
+    write_atomic_parts(tmp_path / "plain.bin", [b"a", b"b"])
+    assert (tmp_path / "plain.bin").read_bytes() == b"ab" and _temporaries(tmp_path) == []

@@ -405,3 +405,25 @@ def test_a_first_parallel_build_has_the_folders_of_a_serial_one(tmp_path: Path, 
     build_site(site, options=BuildOptions(out_dir=tmp_path / "serial", use_cache=False, parallel=False), now=NOW)
     assert _folders(tmp_path / "out") == _folders(tmp_path / "serial")
     assert tree_bytes(tmp_path / "out") == tree_bytes(tmp_path / "serial")
+
+
+def test_the_cache_files_written_while_the_pages_render_are_those_of_the_state_saved(tmp_path: Path, monkeypatch) -> None:
+    from digest import build
+    from digest.cache import save_related
+    from digest.pagestore import save_store
+
+    site = _forked_site(tmp_path, monkeypatch)
+    saved = []
+    keep = build._keep
+    monkeypatch.setattr(build, "_keep", lambda *args: (saved.append(args), keep(*args))[1])
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
+    (cache_path, _, state, store, _, store_files, related_file), = saved
+    assert len(store_files) == 2 and related_file is not None  # written ahead, moved into place by _keep
+    files = tree_bytes(cache_path.parent)
+    assert not [name for name in files if name.startswith(".tmp-")]
+    # what saving the kept state at the end would have written, byte for byte
+    check = tmp_path / "check" / cache_path.name
+    save_related(check, state.related_state)
+    save_store(check, store)
+    for suffix in (".related", ".pages", ".stamps"):
+        assert files[cache_path.with_suffix(suffix).name] == check.with_suffix(suffix).read_bytes(), suffix
