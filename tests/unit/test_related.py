@@ -393,20 +393,28 @@ def test_input_keys_are_what_the_index_read_of_each_story():
         assert index.input_keys() == {s.slug: input_key(s, topics.get(s.slug, ())) for s in stories}
 
 
-def test_features_packed_for_the_trip_from_a_worker_unpack_to_each_storys_own():
+def test_features_packed_by_forked_workers_equal_each_storys_own(monkeypatch):
     import numpy as np
 
-    from digest.related import _features_span, _packed_features_span, _unpacked
+    from digest import related
+    from digest.related import _all_features, _all_features_packed, _features_span, _packed_features_span
     from digest.related_input import text_key
 
+    monkeypatch.setattr(related, "PARALLEL_MIN", 1)  # forked however few the stories
     rng = random.Random(11)
     stories = [random_story(rng, i) for i in range(7)]
     stories[3] = dataclasses.replace(stories[3], title="", summary=None, body="")  # no terms at all
-    for lo, hi in ((0, 7), (2, 5), (4, 4)):
-        [packed] = _packed_features_span(stories, lo, hi)
-        (got, texts), want = _unpacked(*packed), _features_span(stories, lo, hi)
-        assert len(got) == len(want) == len(texts) == hi - lo
-        for (keys, tf, names), text, (keys2, tf2, names2), story in zip(got, texts, want, stories[lo:hi]):
-            assert np.array_equal(keys, keys2) and np.array_equal(tf, tf2) and names == names2
-            assert text == text_key(story)
-    assert len(_unpacked(*_packed_features_span(stories, 0, 7)[0])[0][3][0]) == 0
+    want = _features_span(stories, 0, 7)
+    texts_wanted = [text_key(story) for story in stories]
+    for workers in (1, 2, 3):  # this process alone, then with one and two forked workers
+        lengths, keys, tf, names, texts = _all_features_packed(stories, workers)
+        assert lengths.tolist() == [len(k) for k, _, _ in want] and lengths[3] == 0
+        assert np.array_equal(keys, np.concatenate([k for k, _, _ in want]))
+        assert np.array_equal(tf, np.concatenate([t for _, t, _ in want]))
+        assert names == [n for _, _, n in want] and texts == texts_wanted
+        got, texts = _all_features(stories, workers)
+        assert texts == texts_wanted and len(got) == 7
+        for (k, t, n), (k2, t2, n2) in zip(got, want):
+            assert np.array_equal(k, k2) and np.array_equal(t, t2) and n == n2
+    [empty] = _packed_features_span(stories, 4, 4)
+    assert [len(part) for part in empty] == [0, 0, 0, 0, 0]
