@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from digest import __version__, prerender
 from digest.cache import (BuildCache, Manifest, RecordsWriter, cache_file, code_version, load_cache, pending_related,
-                          remove_cache, save_cache)
+                          remove_cache, remove_stale_temporaries, save_cache)
 from digest.inputs import RACY_NS, BuildOptions, input_manifest, output_dir, racy_inputs, template_dirs, up_to_date
 from digest.config import load_config, with_base_url
 from digest.content import file_time, load_site_cached, shown_prefix
@@ -132,6 +132,8 @@ def build_site(root: Path, *, options: BuildOptions = BuildOptions(), now: datet
     from digest.parallel import TreeMaker, can_fork, fresh_tree, staging_for, workers
 
     with stages.stage("cache load"):
+        if options.persist:  # the large files a killed build was writing (see PendingFile) go first
+            remove_stale_temporaries(cache_path.parent, _wall_ns())
         cache = _cache_for(cache_path, options)
     with contextlib.ExitStack() as scope:
         written = None

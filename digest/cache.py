@@ -432,6 +432,29 @@ class RecordsWriter:
         Path(self._tmp).unlink(missing_ok=True)
 
 
+STALE_TEMPORARY_NS = 3600 * 1_000_000_000  # a cache file's temporary this old was left by a killed build
+
+
+def remove_stale_temporaries(folder: Path, wall_ns: int) -> list[str]:
+    """Remove the temporary files (`.tmp-*`) that a build killed mid-way (SIGKILL, power loss) left
+    in the cache folder `folder`: those last modified over an hour before `wall_ns` (a running
+    build's own are younger). Returns their names; a missing folder has none."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if entry.name.startswith(".tmp-") and entry.is_file(follow_symlinks=False):
+            try:
+                if wall_ns - entry.stat(follow_symlinks=False).st_mtime_ns > STALE_TEMPORARY_NS:
+                    os.unlink(entry.path)
+                    removed.append(entry.name)
+            except FileNotFoundError:  # removed meanwhile (by the build that made it)
+                continue
+    return sorted(removed)
+
+
 def remove_cache(path: Path) -> None:
     """Delete a saved cache and its companion files."""
     for suffix in (".manifest", ".records", ".delta", ".related", ".pages", ".stamps", path.suffix):

@@ -124,3 +124,39 @@ def test_a_first_build_that_fails_leaves_no_partial_records(tmp_path: Path) -> N
         build_site(site, options=BuildOptions(out_dir=out), now=NOW)
     folder = cache_file(site, out).parent
     assert not folder.is_dir() or [p.name for p in folder.iterdir()] == []
+
+
+def test_temporaries_a_killed_build_left_are_removed_and_a_running_builds_kept(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from digest.cache import STALE_TEMPORARY_NS, remove_stale_temporaries
+
+    folder = tmp_path / "cache"
+    assert remove_stale_temporaries(folder, time.time_ns()) == []  # no folder yet
+    folder.mkdir()
+    now = time.time_ns()
+    old = (now - STALE_TEMPORARY_NS - 10**9) // 10**9
+    for name in (".tmp-dead.related", ".tmp-dead.pages", "build-x.related", ".tmp-fresh.records"):
+        (folder / name).write_bytes(b"x")
+    for name in (".tmp-dead.related", ".tmp-dead.pages", "build-x.related"):
+        os.utime(folder / name, (old, old))
+    (folder / ".tmp-dir").mkdir()
+    os.utime(folder / ".tmp-dir", (old, old))
+    assert remove_stale_temporaries(folder, now) == [".tmp-dead.pages", ".tmp-dead.related"]
+    assert sorted(p.name for p in folder.iterdir()) == [".tmp-dir", ".tmp-fresh.records", "build-x.related"]
+
+
+def test_a_build_removes_what_a_killed_build_left_in_its_cache_folder(tmp_path: Path) -> None:
+    import os
+
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".digest"))
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
+    folder = cache_file(site, tmp_path / "out").parent
+    left = folder / ".tmp-killed.related"
+    left.write_bytes(b"half a file")
+    os.utime(left, (1_000_000_000, 1_000_000_000))
+    build_site(site, options=BuildOptions(out_dir=tmp_path / "out", use_cache=False), now=NOW)
+    assert not left.exists()
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")]
