@@ -29,7 +29,7 @@ from digest.content import file_time, load_site_cached, shown_prefix
 from digest.fingerprint import page_fingerprint, story_stamp
 from digest.model import Site, SiteConfig, Story
 from digest.output import PendingFile, Staged, WriteReport, write_fresh, write_site
-from digest.pagestore import PageStore, load_store, make_store, pending_store, save_store
+from digest.pagestore import PageStore, load_store, make_store, pending_store
 from digest.progress import Report, Stages, silent
 from digest import urls
 from digest.urls import file_for
@@ -338,7 +338,7 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
             search_records=records_by_stamp, topic_rules_key=rules_key, topic_assignments=topic_memo,
             outputs=outputs, records_base=cache.records_base, config=config, salt=salt,
             views=None if options.persist else views, contexts=contexts,
-            store_token=store.token if store is not None else ""), store, written, along.store_files, along.related_file)
+            store_token=store.token if store is not None else ""), written, along.store_files, along.related_file)
     if leftovers is not None:
         leftovers.append(locals())  # every large structure of the build is reachable from here
     return BuildResult(pages=total, report=report, rendered=rendered,
@@ -379,18 +379,15 @@ def _cache_for(cache_path: Path, options: BuildOptions) -> BuildCache:
     return remembered if remembered is not None else load_cache(cache_path)
 
 
-def _keep(cache_path: Path, options: BuildOptions, state: BuildCache, store: PageStore | None = None,
-          written: RecordsWriter | None = None, store_files: tuple[PendingFile, ...] = (),
-          related_file: PendingFile | None = None) -> None:
+def _keep(cache_path: Path, options: BuildOptions, state: BuildCache, written: RecordsWriter | None = None,
+          store_files: tuple[PendingFile, ...] = (), related_file: PendingFile | None = None) -> None:
     """Save the state for the next build: on disk (with the page store first), or in memory only
     for a long-running process (serve). `written`: the records as the parse wrote them;
-    `store_files`, `related_file`: the store and `state.related_state` written already."""
+    `store_files`, `related_file`: the page store and `state.related_state`, written already
+    (`pending_store`, `pending_related`) and moved into place here."""
     if options.persist:
-        if store_files:
-            for pending in store_files:
-                pending.commit()
-        elif store is not None:
-            save_store(cache_path, store)
+        for pending in store_files:
+            pending.commit()
         save_cache(cache_path, state, written, related=related_file)
     else:
         remove_cache(cache_path)

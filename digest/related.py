@@ -138,11 +138,17 @@ def _packed_features_span(stories: Sequence[Story], lo: int, hi: int) -> list:
     one (lengths, keys, counts, names, text keys) entry, the stories' arrays concatenated. Two
     small arrays per story cost ~10 us each to pickle and unpickle (0.1-0.2 s at 10,000 stories,
     in the parent's critical path)."""
-    features = _features_span(stories, lo, hi)
-    lengths = np.array([len(keys) for keys, _, _ in features], dtype=np.int64)
+    return [(*_packed(_features_span(stories, lo, hi)), [text_key(story) for story in stories[lo:hi]])]
+
+
+def _packed(features: Sequence[tuple[np.ndarray, np.ndarray, frozenset[str]]]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[frozenset[str]]]:
+    """(term counts per story, every story's term keys concatenated, their counts, names) of
+    per-story features."""
     empty = [np.zeros(0, dtype=np.int64)]
-    return [(lengths, np.concatenate([f[0] for f in features] or empty), np.concatenate([f[1] for f in features] or empty),
-             [f[2] for f in features], [text_key(story) for story in stories[lo:hi]])]
+    return (np.array([len(keys) for keys, _, _ in features], dtype=np.int64),
+            np.concatenate([f[0] for f in features] or empty), np.concatenate([f[1] for f in features] or empty),
+            [f[2] for f in features])
 
 
 def _all_features(stories: Sequence[Story], workers: int
@@ -328,13 +334,8 @@ class RelatedIndex:
             todo = [i for i, text in enumerate(texts) if text not in known]
             found, _ = _all_features([stories[i] for i in todo], self.workers)
             fresh = dict(zip(todo, found))
-            features = [fresh[i] if i in fresh else known[texts[i]] for i in range(len(stories))]
+            lengths, keys, tf, names = _packed([fresh[i] if i in fresh else known[texts[i]] for i in range(len(stories))])
             del known, fresh, found
-            lengths = np.array([len(f[0]) for f in features], dtype=np.int64)
-            keys = np.concatenate([f[0] for f in features] or [np.zeros(0, dtype=np.int64)])
-            tf = np.concatenate([f[1] for f in features] or [np.zeros(0, dtype=np.int64)])
-            names = [f[2] for f in features]
-            del features
         else:  # a first computation: every process reads the text keys with the features, and
             # sends them packed (the stories' arrays concatenated, as they are kept here)
             lengths, keys, tf, names, texts = _all_features_packed(stories, self.workers)

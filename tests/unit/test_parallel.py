@@ -413,11 +413,13 @@ def test_the_cache_files_written_while_the_pages_render_are_those_of_the_state_s
     from digest.pagestore import save_store
 
     site = _forked_site(tmp_path, monkeypatch)
-    saved = []
-    keep = build._keep
+    saved, stores = [], []
+    keep, pending_store = build._keep, build.pending_store
     monkeypatch.setattr(build, "_keep", lambda *args: (saved.append(args), keep(*args))[1])
+    monkeypatch.setattr(build, "pending_store", lambda path, store: (stores.append(store), pending_store(path, store))[1])
     build_site(site, options=BuildOptions(out_dir=tmp_path / "out"), now=NOW)
-    (cache_path, _, state, store, _, store_files, related_file), = saved
+    (cache_path, _, state, _, store_files, related_file), = saved
+    store, = stores
     assert len(store_files) == 2 and related_file is not None  # written ahead, moved into place by _keep
     files = tree_bytes(cache_path.parent)
     assert not [name for name in files if name.startswith(".tmp-")]
