@@ -184,3 +184,16 @@ def test_accents_compatibility_forms_and_other_scripts():
 def test_marks_that_nfkd_reorders_fold_like_the_whole_text():
     for text in ("q\u0302\u0323 q\u0323\u0302", "ש\u05c1\u05b8 שָׁ", "ก\u0e48\u0e39 ภู"):
         assert fold(text).split() == [w.encode() for w in ref_words(text)]
+
+
+def test_finder_counts_whole_words_where_one_word_begins_another():
+    # The scan takes the longest rule word at each word start: "japanese" must not hide
+    # "japan" where "japan" stands alone, nor count "japan" inside "japanese" or "tojapan".
+    finder = PhraseFinder([("japan",), ("japanese",), ("aid",), ("japan", "aid")])
+    got = finder.counts(fold("Japanese aid"), fold("Japan japan, Japanese tojapan japanesey aid Japan aid"))
+    assert got == {("japan",): 3, ("japanese",): 1 + TITLE_FACTOR, ("aid",): 2 + TITLE_FACTOR, ("japan", "aid"): 1}
+
+
+def test_finder_on_text_without_the_closing_space():
+    # fold() pads with spaces; a word at the very end of other bytes is not whole-word evidence
+    assert PhraseFinder([("japan",)]).counts(b" japan", b" japan japan") == {("japan",): 1}
