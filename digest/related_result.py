@@ -49,10 +49,15 @@ def related_json_bytes(related: Related) -> bytes:
 
 @lru_cache(maxsize=1 << 18)
 def json_entry(slug: str, items: tuple[str, ...]) -> str:
-    key = " " + json.dumps(slug, ensure_ascii=False) + ": "
+    # _quoted(s) is json.dumps(s, ensure_ascii=False) for a str, without making an encoder per
+    # call (30,000 strings at 10,000 stories)
+    key = " " + _quoted(slug) + ": "
     if not items:
         return key + "[]"
-    return key + "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items) + "\n ]"
+    return key + "[\n" + ",\n".join(["  " + _quoted(item) for item in items]) + "\n ]"
+
+
+_quoted = json.encoder.encode_basestring
 
 
 def related_json(related: Related) -> dict[str, list[str]]:
