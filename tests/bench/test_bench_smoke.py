@@ -211,3 +211,15 @@ def test_the_matched_peer_workload_adds_related_stories_and_a_sitemap(tmp_path: 
             assert (out / "sitemap.xml").is_file() is expected, name
     assert run.configure_peers(sites, "minimal", "matched") == {}  # minimal profile: nothing to match
     assert "related = true" not in (sites["hugo"] / "hugo.toml").read_text(encoding="utf-8")
+
+
+def test_the_file_system_churn_probe_makes_and_deletes_its_folders(tmp_path: Path) -> None:
+    """bench/fs_churn.py (the disk's slowdown after deletions, bench/README.md) runs and cleans up."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(BENCH / "fs_churn.py"), "--dir", str(tmp_path / "churn"),
+                           "--folders", "50", "--rounds", "2"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == ["round 1", "round 2"]
+    assert "made 50 folders and files" in done.stdout
+    assert list((tmp_path / "churn").iterdir()) == []  # each round's tree is deleted
