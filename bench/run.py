@@ -450,9 +450,31 @@ class Report:
     command: str = ""
     started: str = ""
     profile: str = "minimal"
+    file_system: str = ""  # where the corpora and the outputs are (`file_system_of(work)`)
     settle: float = 0.0  # seconds between deleting a tool's output and its cold build
     peers: str = "minimal"  # the peers' workload (PEER_WORKLOADS)
     peer_notes: dict[str, str] = field(default_factory=dict)  # peers that could not build it
+
+
+def file_system_of(path: Path, mounts: str | None = None) -> str:
+    """The type and mount point of the file system that holds `path` ("tmpfs on /dev/shm"),
+    from /proc/mounts (or `mounts`, its text); "unknown" where that cannot be read."""
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "unknown"
+    target = str(path.resolve())
+    best, kind = "", "unknown"
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return f"{kind} on {best}" if best else "unknown"
 
 
 def machine_info() -> dict[str, str]:
@@ -481,6 +503,7 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
     report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers,
+                    file_system=file_system_of(work),
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
     if "digest" in available:
@@ -556,6 +579,10 @@ def format_markdown(report: Report) -> str:
              f"- command: `{report.command}`",
              f"- machine: {m.get('nproc')} CPUs ({m.get('cpu')}), {m.get('memory')}, Python {m.get('python')}, {m.get('os')}",
              "- versions: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.versions.items()))]
+    if report.file_system:
+        note = (" (without a journal, ext4 makes each cold build pay for the files deleted before it, the"
+                " peers most: see bench/README.md)" if report.file_system.startswith("ext4") else "")
+        lines.append(f"- corpora and outputs on: {report.file_system}{note}")
     if report.absent:
         lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
     if matched(report.profile, report.peers):

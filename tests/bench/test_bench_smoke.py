@@ -223,3 +223,20 @@ def test_the_file_system_churn_probe_makes_and_deletes_its_folders(tmp_path: Pat
     assert [line.split(":")[0] for line in done.stdout.splitlines()] == ["round 1", "round 2"]
     assert "made 50 folders and files" in done.stdout
     assert list((tmp_path / "churn").iterdir()) == []  # each round's tree is deleted
+
+
+def test_each_report_says_which_file_system_held_the_corpora(tmp_path: Path) -> None:
+    """The disk changes the ratios (bench/README.md): every table names the file system of --work."""
+    mounts = ("/dev/vda / ext4 rw,relatime 0 0\n"
+              "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n"
+              "/dev/vdb /work\\040data ext4 rw 0 0\n")
+    assert run.file_system_of(Path("/dev/shm/bench/s1-n10000"), mounts) == "tmpfs on /dev/shm"
+    assert run.file_system_of(Path("/dev/shmx/bench"), mounts) == "ext4 on /"
+    assert run.file_system_of(Path("/work data/x"), mounts) == "ext4 on /work data"
+    assert run.file_system_of(Path("/"), mounts) == "ext4 on /"
+    assert run.file_system_of(tmp_path, "") == "unknown"
+    on_ext4 = run.Report(profile="full", file_system="ext4 on /")
+    assert "- corpora and outputs on: ext4 on / (without a journal" in run.format_markdown(on_ext4)
+    on_tmpfs = run.Report(profile="full", file_system="tmpfs on /dev/shm")
+    text = run.format_markdown(on_tmpfs)
+    assert "- corpora and outputs on: tmpfs on /dev/shm\n" in text and "journal" not in text
