@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
+ASIDE = ".aside"  # under --work: the outputs that cold builds replaced, deleted when the run ends
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
@@ -390,14 +391,21 @@ def _count_pages(out: Path) -> int:
 
 
 def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, timeout: float,
-                 digest_template: Path | None, settle: float = 0.0) -> Run:
-    """Apply the scenario's change to `site`, build it with `tool`, measure and check the build."""
+                 digest_template: Path | None, settle: float = 0.0, aside: Path | None = None) -> Run:
+    """Apply the scenario's change to `site`, build it with `tool`, measure and check the build.
+    `aside`: where a cold build's predecessors (output, caches) are moved rather than deleted
+    (a folder on the same file system; see `run_benchmark`)."""
     marker = None
     if scenario == "cold":
+        if aside is not None:
+            place = aside / f"{tool.name}-{time.time_ns()}"
+            place.mkdir(parents=True)
         for path in site.iterdir():  # output, caches, lock files: whatever the tool left
             if path.name in tool.keep:
                 continue
-            if path.is_dir() and not path.is_symlink():
+            if aside is not None:
+                path.rename(place / path.name)
+            elif path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink()
@@ -452,6 +460,7 @@ class Report:
     profile: str = "minimal"
     file_system: str = ""  # where the corpora and the outputs are (`file_system_of(work)`)
     settle: float = 0.0  # seconds between deleting a tool's output and its cold build
+    deleted_at_once: bool = False  # a cold build's predecessors deleted before it, not moved aside
     peers: str = "minimal"  # the peers' workload (PEER_WORKLOADS)
     peer_notes: dict[str, str] = field(default_factory=dict)  # peers that could not build it
 
@@ -494,16 +503,43 @@ def machine_info() -> dict[str, str]:
 
 def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...] = SCENARIOS,
                   seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
-                  timeout: float = 3600, progress=None, settle: float = 0.0, peers: str = "minimal") -> Report:
+                  timeout: float = 3600, progress=None, settle: float = 0.0, peers: str = "minimal",
+                  delete_at_once: bool | None = None) -> Report:
     """Measure every (size, repetition, scenario, tool), tools alternating; returns the report.
     `settle`: seconds to wait after deleting a tool's output before its cold build; `peers`: what
-    the peers build (PEER_WORKLOADS)."""
+    the peers build (PEER_WORKLOADS).
+
+    A cold build's predecessors (the last build's output and caches) are moved aside, into
+    `work/ASIDE`, and deleted when the run ends, not before each cold build: on ext4 without a
+    journal a build right after a large deletion is slowed by it, unevenly between tools (see
+    bench/README.md). `delete_at_once` deletes them before each cold build instead; by default
+    (None) that is done on tmpfs only, where a deletion costs nothing later and what was kept would
+    hold memory."""
     work.mkdir(parents=True, exist_ok=True)
+    aside = work / ASIDE if keeps_aside(file_system_of(work), delete_at_once) else None
+    if aside is not None and aside.exists():  # left by a run that was killed
+        shutil.rmtree(aside)
+    try:
+        return _run_all(sizes, reps, tools, scenarios, seed, work, profile, timeout, progress, settle, peers, aside)
+    finally:
+        if aside is not None and aside.exists():
+            shutil.rmtree(aside)
+            os.sync()  # the freed inodes written back: on ext4 they are then skipped for 60 s, not 360 s
+
+
+def keeps_aside(file_system: str, delete_at_once: bool | None) -> bool:
+    """Whether cold builds' predecessors are moved aside (see `run_benchmark`) on `file_system`
+    (as `file_system_of` names it)."""
+    return not delete_at_once if delete_at_once is not None else not file_system.startswith("tmpfs")
+
+
+def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...], seed: int, work: Path,
+             profile: str, timeout: float, progress, settle: float, peers: str, aside: Path | None) -> Report:
     digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
     report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers,
-                    file_system=file_system_of(work),
+                    file_system=file_system_of(work), deleted_at_once=aside is None,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
     if "digest" in available:
@@ -524,7 +560,7 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
             for scenario in scenarios:
                 for name in order:
                     run = run_scenario(available[name], sites[name], scenario, rep, stories, timeout, digest_template,
-                                       settle)
+                                       settle, aside)
                     run.warmed = warm
                     report.runs.append(run)
                     if progress:
@@ -581,8 +617,13 @@ def format_markdown(report: Report) -> str:
              "- versions: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.versions.items()))]
     if report.file_system:
         note = (" (without a journal, ext4 makes each cold build pay for the files deleted before it, the"
-                " peers most: see bench/README.md)" if report.file_system.startswith("ext4") else "")
+                " peers most: see bench/README.md)" if report.file_system.startswith("ext4") and report.deleted_at_once
+                else "")
         lines.append(f"- corpora and outputs on: {report.file_system}{note}")
+    if any(r.scenario == "cold" for r in report.runs):
+        lines.append("- before each cold build the last build's output and caches were "
+                     + ("deleted (`--delete-at-once`, the default on tmpfs)" if report.deleted_at_once
+                        else "moved aside, and deleted when the run ended"))
     if report.absent:
         lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
     if matched(report.profile, report.peers):
@@ -643,6 +684,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=0.0,
                         help="seconds to wait between deleting a tool's output and its cold build (ext4 without a "
                              "journal skips the inodes freed in the last 60 s, 360 s until they are written back)")
+    parser.add_argument("--delete-at-once", action="store_true", default=None,
+                        help="delete the last build's output before each cold build, instead of moving it aside "
+                             "and deleting it when the run ends (on ext4 without a journal that slows the build "
+                             "after it: see bench/README.md); the default on tmpfs")
     parser.add_argument("--append", action="store_true", help="append the table to bench/RESULTS.md")
     parser.add_argument("--json", type=Path, help="also write every run as JSON here")
     args = parser.parse_args(argv)
@@ -663,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = run_benchmark(sizes, args.reps, tools, scenarios, seed=args.seed, work=args.work,
                            profile=args.profile, timeout=args.timeout, progress=progress, settle=args.settle,
-                           peers=args.peers)
+                           peers=args.peers, delete_at_once=args.delete_at_once)
     report.command = "python3 bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = format_markdown(report)
     print(text)

@@ -235,8 +235,41 @@ def test_each_report_says_which_file_system_held_the_corpora(tmp_path: Path) -> 
     assert run.file_system_of(Path("/work data/x"), mounts) == "ext4 on /work data"
     assert run.file_system_of(Path("/"), mounts) == "ext4 on /"
     assert run.file_system_of(tmp_path, "") == "unknown"
-    on_ext4 = run.Report(profile="full", file_system="ext4 on /")
+    on_ext4 = run.Report(profile="full", file_system="ext4 on /", deleted_at_once=True)
     assert "- corpora and outputs on: ext4 on / (without a journal" in run.format_markdown(on_ext4)
+    kept_aside = run.Report(profile="full", file_system="ext4 on /")  # no deletion before a build: no warning
+    assert "- corpora and outputs on: ext4 on /\n" in run.format_markdown(kept_aside)
     on_tmpfs = run.Report(profile="full", file_system="tmpfs on /dev/shm")
     text = run.format_markdown(on_tmpfs)
     assert "- corpora and outputs on: tmpfs on /dev/shm\n" in text and "journal" not in text
+
+
+def test_cold_builds_move_the_last_output_aside_until_the_run_ends(tmp_path: Path) -> None:
+    """By default (on a disk) each cold build's predecessor is moved aside, not deleted before the
+    build, and deleted when the run ends; `delete_at_once` deletes it before the build instead.
+    The report says which."""
+    seen: list[list[str]] = []
+
+    def look(_run: run.Run) -> None:
+        aside = tmp_path / run.ASIDE
+        seen.append(sorted(p.name for p in aside.glob("digest-*/output/index.html")) if aside.is_dir() else [])
+
+    report = run.run_benchmark([STORIES], reps=2, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path,
+                               progress=look, delete_at_once=False)
+    assert [r.returncode for r in report.runs] == [0, 0]
+    assert seen == [[], ["index.html"]]  # the first build's output, kept aside during the second build
+    assert not (tmp_path / run.ASIDE).exists()
+    assert "moved aside, and deleted when the run ended" in run.format_markdown(report)
+
+    seen.clear()
+    report = run.run_benchmark([STORIES], reps=2, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path,
+                               progress=look, delete_at_once=True)
+    assert [r.returncode for r in report.runs] == [0, 0] and seen == [[], []]
+    assert "deleted (`--delete-at-once`" in run.format_markdown(report)
+
+
+def test_outputs_are_kept_aside_except_on_tmpfs_unless_asked() -> None:
+    assert run.keeps_aside("ext4 on /", None)
+    assert not run.keeps_aside("tmpfs on /dev/shm", None)
+    assert not run.keeps_aside("ext4 on /", True)
+    assert run.keeps_aside("tmpfs on /dev/shm", False)
