@@ -43,6 +43,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ASIDE = ".aside"  # under --work: the outputs that cold builds replaced, deleted when the run ends
+DELETED = ".aside-deleted"  # under --work: when the last run deleted its ASIDE, and how many entries
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
@@ -425,6 +426,9 @@ def run_scenario(tool: Tool, site: Path, scenario: str, rep: int, stories: int, 
         generate.edit_template(site, rep + 1, digest_template)
         marker = f"{generate.TEMPLATE_EDIT_MARK} {rep + 1}</p>"
     env = {**os.environ, **dict(tool.env)}
+    # what earlier builds (of any tool) wrote goes to the disk now, not while this build runs
+    # (the kernel writes dirty pages back after ~30 s, on the cores the build is using)
+    os.sync()
     load = os.getloadavg()[0]
     command = tuple(arg.replace("{site}", str(site.resolve())) for arg in tool.command)
     wall, cpu, peak, max_proc, code, stderr = measure(command, site, env, timeout)
@@ -516,15 +520,48 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
     (None) that is done on tmpfs only, where a deletion costs nothing later and what was kept would
     hold memory."""
     work.mkdir(parents=True, exist_ok=True)
-    aside = work / ASIDE if keeps_aside(file_system_of(work), delete_at_once) else None
-    if aside is not None and aside.exists():  # left by a run that was killed
-        shutil.rmtree(aside)
+    file_system = file_system_of(work)
+    aside = work / ASIDE if keeps_aside(file_system, delete_at_once) else None
+    if aside is not None:
+        if aside.exists():  # left by a run that was killed
+            delete_aside(aside)
+        waited = wait_for_deletions(work / DELETED, file_system, time.time(), time.sleep)
+        if waited and progress:
+            print(f"  waited {waited:.0f} s: the last run deleted its outputs (see bench/README.md)", file=sys.stderr)
     try:
         return _run_all(sizes, reps, tools, scenarios, seed, work, profile, timeout, progress, settle, peers, aside)
     finally:
         if aside is not None and aside.exists():
-            shutil.rmtree(aside)
-            os.sync()  # the freed inodes written back: on ext4 they are then skipped for 60 s, not 360 s
+            delete_aside(aside)
+
+
+# On ext4 without a journal a new inode is not taken from those freed in the last 60 s, or 360 s
+# while their inode-table block is dirty (which the next files made in it make it again), so a
+# build within minutes of a large deletion is slowed (fs/ext4/ialloc.c: recently_deleted).
+FORGET_S = 360
+LARGE_DELETION = 10_000  # entries: what a cold build of ~1,000 stories leaves or more
+
+
+def delete_aside(aside: Path) -> None:
+    """Delete what cold builds moved aside, noting when and how much beside it (`DELETED`)."""
+    entries = sum(len(dirs) + len(files) for _, dirs, files in os.walk(aside))
+    shutil.rmtree(aside)
+    (aside.parent / DELETED).write_text(json.dumps({"time": time.time(), "entries": entries}), encoding="utf-8")
+
+
+def wait_for_deletions(stamp: Path, file_system: str, now: float, sleep) -> float:
+    """On ext4, wait (`sleep(seconds)`) until FORGET_S have passed since a large deletion noted in
+    `stamp` (by `delete_aside`); returns the seconds waited."""
+    try:
+        noted = json.loads(stamp.read_text(encoding="utf-8"))
+        since, entries = float(noted["time"]), int(noted["entries"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+    left = since + FORGET_S - now
+    if not file_system.startswith("ext4") or entries < LARGE_DELETION or left <= 0:
+        return 0.0
+    sleep(left)
+    return left
 
 
 def keeps_aside(file_system: str, delete_at_once: bool | None) -> bool:

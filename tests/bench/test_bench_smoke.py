@@ -6,6 +6,7 @@ digest must build; Hugo and Pelican are measured when installed and otherwise re
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -273,3 +274,26 @@ def test_outputs_are_kept_aside_except_on_tmpfs_unless_asked() -> None:
     assert not run.keeps_aside("tmpfs on /dev/shm", None)
     assert not run.keeps_aside("ext4 on /", True)
     assert run.keeps_aside("tmpfs on /dev/shm", False)
+
+
+def test_a_run_waits_minutes_after_a_large_deletion_on_ext4(tmp_path: Path) -> None:
+    """What a run moved aside is deleted at its end, noted; the next run on ext4 waits until
+    FORGET_S have passed since a large deletion, and only then."""
+    aside = tmp_path / run.ASIDE
+    (aside / "digest-1" / "output").mkdir(parents=True)
+    (aside / "digest-1" / "output" / "index.html").write_text("x", encoding="utf-8")
+    run.delete_aside(aside)
+    assert not aside.exists()
+    stamp = tmp_path / run.DELETED
+    noted = json.loads(stamp.read_text(encoding="utf-8"))
+    assert noted["entries"] == 3  # digest-1, output, index.html
+    slept: list[float] = []
+    stamp.write_text(json.dumps({"time": 1000.0, "entries": run.LARGE_DELETION}), encoding="utf-8")
+    assert run.wait_for_deletions(stamp, "ext4 on /", 1000.0 + 60, slept.append) == run.FORGET_S - 60
+    assert slept == [run.FORGET_S - 60]
+    assert run.wait_for_deletions(stamp, "ext4 on /", 1000.0 + run.FORGET_S + 1, slept.append) == 0
+    assert run.wait_for_deletions(stamp, "xfs on /", 1000.0 + 60, slept.append) == 0
+    stamp.write_text(json.dumps({"time": 1000.0, "entries": run.LARGE_DELETION - 1}), encoding="utf-8")
+    assert run.wait_for_deletions(stamp, "ext4 on /", 1000.0 + 60, slept.append) == 0
+    assert run.wait_for_deletions(tmp_path / "missing", "ext4 on /", 0, slept.append) == 0
+    assert slept == [run.FORGET_S - 60]
