@@ -280,10 +280,12 @@ def measure(command: tuple[str, ...], cwd: Path, env: dict[str, str], timeout: f
     for thread in threads:
         thread.start()
     timer = threading.Timer(timeout, kill)
+    timer.daemon = True  # an interrupted harness exits at once, not when the timeout would have come
     timer.start()
     try:
         _, status, usage = os.wait4(proc.pid, 0)
     except BaseException:  # interrupted (Ctrl-C, SIGTERM): take the build down with the harness
+        timer.cancel()
         kill()
         raise
     wall = time.perf_counter() - started

@@ -297,3 +297,20 @@ def test_a_run_waits_minutes_after_a_large_deletion_on_ext4(tmp_path: Path) -> N
     assert run.wait_for_deletions(stamp, "ext4 on /", 1000.0 + 60, slept.append) == 0
     assert run.wait_for_deletions(tmp_path / "missing", "ext4 on /", 0, slept.append) == 0
     assert slept == [run.FORGET_S - 60]
+
+
+def test_a_terminated_harness_exits_at_once(tmp_path: Path) -> None:
+    """SIGTERM during a measured build ends the build and the harness, without waiting for the
+    build's timeout (a timer thread once kept the process alive for up to an hour)."""
+    import subprocess
+    import time
+
+    script = (f"import os, signal, sys, threading\nfrom pathlib import Path\nsys.path.insert(0, {str(BENCH)!r})\n"
+              "import run\n"
+              "signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))\n"
+              "threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)).start()\n"
+              "run.measure(('sleep', '60'), Path('.'), dict(os.environ), 3600)\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, timeout=60)
+    assert done.returncode == 143
+    assert time.monotonic() - started < 20
