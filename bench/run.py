@@ -467,6 +467,7 @@ class Report:
     file_system: str = ""  # where the corpora and the outputs are (`file_system_of(work)`)
     settle: float = 0.0  # seconds between deleting a tool's output and its cold build
     deleted_at_once: bool = False  # a cold build's predecessors deleted before it, not moved aside
+    waited: float = 0.0  # seconds waited at the start for the last run's deletion (`wait_for_deletions`)
     peers: str = "minimal"  # the peers' workload (PEER_WORKLOADS)
     peer_notes: dict[str, str] = field(default_factory=dict)  # peers that could not build it
 
@@ -524,6 +525,7 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
     work.mkdir(parents=True, exist_ok=True)
     file_system = file_system_of(work)
     aside = work / ASIDE if keeps_aside(file_system, delete_at_once) else None
+    waited = 0.0
     if aside is not None:
         if aside.exists():  # left by a run that was killed
             delete_aside(aside)
@@ -531,7 +533,9 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
         if waited and progress:
             print(f"  waited {waited:.0f} s: the last run deleted its outputs (see bench/README.md)", file=sys.stderr)
     try:
-        return _run_all(sizes, reps, tools, scenarios, seed, work, profile, timeout, progress, settle, peers, aside)
+        report = _run_all(sizes, reps, tools, scenarios, seed, work, profile, timeout, progress, settle, peers, aside)
+        report.waited = waited
+        return report
     finally:
         if aside is not None and aside.exists():
             delete_aside(aside)
@@ -662,7 +666,11 @@ def format_markdown(report: Report) -> str:
     if any(r.scenario == "cold" for r in report.runs):
         lines.append("- before each cold build the last build's output and caches were "
                      + ("deleted (`--delete-at-once`, the default on tmpfs)" if report.deleted_at_once
-                        else "moved aside, and deleted when the run ended"))
+                        else "moved aside, and deleted when the run ended")
+                     + (f"; the run started {report.waited:.0f} s late, six minutes after the last run's deletion"
+                        if report.waited else ""))
+    if report.runs:
+        lines.append("- `sync` before every measured build: no build runs while earlier ones' files are written back")
     if report.absent:
         lines.append("- absent: " + "; ".join(f"{k}: {v}" for k, v in sorted(report.absent.items())))
     if matched(report.profile, report.peers):

@@ -261,6 +261,10 @@ def test_cold_builds_move_the_last_output_aside_until_the_run_ends(tmp_path: Pat
     assert seen == [[], ["index.html"]]  # the first build's output, kept aside during the second build
     assert not (tmp_path / run.ASIDE).exists()
     assert "moved aside, and deleted when the run ended" in run.format_markdown(report)
+    assert "started" not in run.format_markdown(report)  # no wait: 100 stories are not a large deletion
+    assert "`sync` before every measured build" in run.format_markdown(report)
+    report.waited = 120.0
+    assert "; the run started 120 s late" in run.format_markdown(report)
 
     seen.clear()
     report = run.run_benchmark([STORIES], reps=2, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path,
