@@ -8,7 +8,7 @@ For each size the corpus is generated once (bench/generate.py, cached under benc
 size and generator version), then each repetition runs, for every scenario, every tool in turn
 (digest, hugo, pelican, digest, hugo, ...):
 
-- cold:     output and caches removed, then a build;
+- cold:     output and caches removed (on a disk: moved aside until the run ends), then a build;
 - nochange: a second build with nothing changed;
 - story:    one story edited (a correction paragraph appended), then a build;
 - lede:     the same story's first paragraph edited (a corrected sentence put first), then a build;
@@ -533,7 +533,8 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
         if waited and progress:
             print(f"  waited {waited:.0f} s: the last run deleted its outputs (see bench/README.md)", file=sys.stderr)
     try:
-        report = _run_all(sizes, reps, tools, scenarios, seed, work, profile, timeout, progress, settle, peers, aside)
+        report = _run_all(sizes, reps, tools, scenarios, seed, work, file_system, profile, timeout, progress, settle,
+                          peers, aside)
         report.waited = waited
         return report
     finally:
@@ -577,12 +578,13 @@ def keeps_aside(file_system: str, delete_at_once: bool | None) -> bool:
 
 
 def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...], seed: int, work: Path,
-             profile: str, timeout: float, progress, settle: float, peers: str, aside: Path | None) -> Report:
+             file_system: str, profile: str, timeout: float, progress, settle: float, peers: str, aside: Path | None
+             ) -> Report:
     digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
     report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers,
-                    file_system=file_system_of(work), deleted_at_once=aside is None,
+                    file_system=file_system, deleted_at_once=aside is None,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
     if "digest" in available:
