@@ -601,8 +601,10 @@ STORY_WRITERS = {
     "digest": (lambda s: s.digest_path, digest_story_text),
     "hugo": (lambda s: f"content/posts/{s.slug}.md", hugo_story_text),
     "pelican": (lambda s: f"content/{s.slug}.md", pelican_story_text),
+    "plain": (lambda s: s.digest_path, digest_story_text),  # bench/plain_loop.py reads digest's format
 }
-TEMPLATE_TO_EDIT = {"digest": None, "hugo": "layouts/_default/single.html", "pelican": "theme/templates/article.html"}
+TEMPLATE_TO_EDIT = {"digest": None, "hugo": "layouts/_default/single.html", "pelican": "theme/templates/article.html",
+                    "plain": "templates/story.html"}
 
 
 def write_digest_frame(root: Path, config_extra: str = "") -> None:
@@ -629,6 +631,11 @@ def write_pelican_frame(root: Path) -> None:
     topics = {spec.slug: [spec.title, topic_intro(spec)] for spec in TOPICS}
     with open(root / "pelicanconf.py", "a", encoding="utf-8") as conf:
         conf.write(f"\nTOPICS = {json.dumps(topics, ensure_ascii=False)}\n")
+
+
+def write_plain_frame(root: Path) -> None:
+    """The plain loop's site files other than stories: its templates (bench/peers/plain)."""
+    shutil.copytree(PEERS_DIR / "plain", root, dirs_exist_ok=True)
 
 
 def write_stories(roots: dict[str, Path], seed: int, start: int, stop: int) -> int:
@@ -663,6 +670,17 @@ def generate(out: Path, stories: int, seed: int, hugo: Path | None = None, pelic
     if pelican is not None:
         roots["pelican"] = pelican
         write_pelican_frame(pelican)
+    _write_sites(roots, stories, seed, jobs)
+
+
+def generate_plain(root: Path, stories: int, seed: int, jobs: int = 1) -> None:
+    """Write the plain loop's site (bench/plain_loop.py): digest's story files and the plain templates."""
+    write_plain_frame(root)
+    _write_sites({"plain": root}, stories, seed, jobs)
+
+
+def _write_sites(roots: dict[str, Path], stories: int, seed: int, jobs: int) -> None:
+    """Every story into each site of `roots` (format name -> folder), then each site's manifest."""
     step = 500
     chunks = [(roots, seed, a, min(a + step, stories)) for a in range(0, stories, step)]
     if jobs > 1 and len(chunks) > 1:

@@ -50,7 +50,8 @@ sys.path.insert(0, str(BENCH_DIR))
 import generate  # noqa: E402  (bench/generate.py, beside this file)
 
 SCENARIOS = ("cold", "nochange", "story", "lede", "template")
-TOOLS = ("digest", "hugo", "pelican")
+TOOLS = ("digest", "hugo", "pelican", "plain")
+DEFAULT_TOOLS = ("digest", "hugo", "pelican")  # plain: bench/plain_loop.py, a floor measured on request
 PROFILES = {
     # the peers' minimal workload: pages, tags, topics, index, feed
     "minimal": "\n[related]\nenabled = false\n\n[search]\nenabled = false\n",
@@ -158,6 +159,17 @@ def find_tools(wanted: tuple[str, ...] = TOOLS, digest_root: Path = REPO_ROOT) -
                                     version="pelican " + _version_of([sys.executable, "-m", "pelican", "--version"]))
         else:
             absent["pelican"] = "not installed (pip install 'pelican[markdown]')"
+    if "plain" in wanted:
+        import importlib.metadata
+
+        try:
+            versions = {name: importlib.metadata.version(name) for name in ("PyYAML", "markdown-it-pyrs", "Jinja2")}
+        except importlib.metadata.PackageNotFoundError as missing:
+            absent["plain"] = f"not installed ({missing.name})"
+        else:
+            found["plain"] = Tool("plain", (sys.executable, str(BENCH_DIR / "plain_loop.py")),
+                                  keep=("templates", "content", generate.MANIFEST), output="output",
+                                  version="bench/plain_loop.py: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     return found, absent
 
 
@@ -364,22 +376,25 @@ def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], 
     configs as generated: `configure_peers` sets their workload)."""
     folder = work / f"s{seed}-n{stories}"
     stamp = folder / "stamp.json"
-    want = {"generator": generator_version(), "tools": sorted(tools), "profile": profile}
+    generated = tuple(t for t in tools if t != "plain")  # the plain loop's site is added beside them, when asked
+    want = {"generator": generator_version(), "tools": sorted(generated), "profile": profile}
     sites = {tool: folder / tool for tool in tools}
     have = json.loads(stamp.read_text()) if stamp.exists() else {}
-    if have.get("generator") == want["generator"] and set(tools) <= set(have.get("tools", ())):
+    if have.get("generator") == want["generator"] and set(generated) <= set(have.get("tools", ())):
         if have.get("profile") != profile and "digest" in tools:  # the same stories: only digest.toml differs
             (folder / "digest" / "digest.toml").write_text(generate.DIGEST_TOML + PROFILES[profile], encoding="utf-8")
             stamp.write_text(json.dumps({**have, "profile": profile}))
-        return sites
-    if folder.exists():
-        shutil.rmtree(folder)
-    generate.generate(folder / "digest", stories, seed,
-                      hugo=sites.get("hugo"), pelican=sites.get("pelican"),
-                      digest_config_extra=PROFILES[profile], jobs=jobs)
-    if "digest" not in tools:
-        shutil.rmtree(folder / "digest")
-    stamp.write_text(json.dumps(want))
+    else:
+        if folder.exists():
+            shutil.rmtree(folder)
+        generate.generate(folder / "digest", stories, seed,
+                          hugo=sites.get("hugo"), pelican=sites.get("pelican"),
+                          digest_config_extra=PROFILES[profile], jobs=jobs)
+        if "digest" not in tools:
+            shutil.rmtree(folder / "digest")
+        stamp.write_text(json.dumps(want))
+    if "plain" in tools and not (folder / "plain" / generate.MANIFEST).is_file():
+        generate.generate_plain(folder / "plain", stories, seed, jobs=jobs)
     return sites
 
 
@@ -681,6 +696,10 @@ def format_markdown(report: Report) -> str:
                      + "".join(f"; {k}: {v}" for k, v in sorted(report.peer_notes.items())))
     else:
         lines.append("- peers' workload: minimal (pages, tags, topics, index, feed)")
+    if any(r.tool == "plain" for r in report.runs):
+        lines.append("- plain: `bench/plain_loop.py`, not a peer but a floor: the least a Python build on digest's stack "
+                     "does (story pages, the index's and tags' listings at 20 a page, one feed; no topic pages, "
+                     "cache, checks or metadata), on every core")
     if any(r.warmed for r in report.runs):
         lines.append("- the scenarios chosen skip `cold`: each tool built the site once, untimed, before each repetition")
     if report.settle and any(r.scenario == "cold" for r in report.runs):
@@ -718,7 +737,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated story counts (default 1000,10000)")
     parser.add_argument("--stories", type=int, help="a single size (overrides --sizes)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
-    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of digest,hugo,pelican")
+    parser.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
+                        help="comma-separated subset of digest,hugo,pelican,plain (default: the first three; "
+                             "plain is bench/plain_loop.py, the least a Python build on digest's stack does)")
     parser.add_argument("--digest-only", action="store_true", help="measure digest alone")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of " + ",".join(SCENARIOS))
     parser.add_argument("--profile", choices=sorted(PROFILES), default="minimal",
