@@ -52,6 +52,11 @@ import generate  # noqa: E402  (bench/generate.py, beside this file)
 SCENARIOS = ("cold", "nochange", "story", "lede", "template")
 TOOLS = ("digest", "hugo", "pelican", "plain")
 DEFAULT_TOOLS = ("digest", "hugo", "pelican")  # plain: bench/plain_loop.py, a floor measured on request
+# digest's templates: its default theme, or `bench`: bench/peers/digest/templates, the equivalent of
+# the peers' bench layouts (story page, listings, index; no page metadata), which override the
+# default theme's files of the same name (the other pages keep the default theme's, on this base)
+THEMES = ("default", "bench")
+BENCH_THEME = BENCH_DIR / "peers" / "digest" / "templates"
 PROFILES = {
     # the peers' minimal workload: pages, tags, topics, index, feed
     "minimal": "\n[related]\nenabled = false\n\n[search]\nenabled = false\n",
@@ -76,6 +81,14 @@ class Tool:
     output: str  # output folder relative to the site
     env: tuple[tuple[str, str], ...] = ()
     version: str = ""
+
+
+def apply_digest_theme(site: Path, theme: str) -> None:
+    """Give the digest site at `site` its templates for `theme` (THEMES): none of its own (the
+    default theme) or a copy of BENCH_THEME, made afresh (a scenario may have edited the last copy)."""
+    shutil.rmtree(site / "templates", ignore_errors=True)
+    if theme == "bench":
+        shutil.copytree(BENCH_THEME, site / "templates")
 
 
 def _version_of(command: list[str], env: dict[str, str] | None = None) -> str:
@@ -485,6 +498,7 @@ class Report:
     waited: float = 0.0  # seconds waited at the start for the last run's deletion (`wait_for_deletions`)
     peers: str = "minimal"  # the peers' workload (PEER_WORKLOADS)
     peer_notes: dict[str, str] = field(default_factory=dict)  # peers that could not build it
+    theme: str = "default"  # digest's templates (THEMES)
 
 
 def file_system_of(path: Path, mounts: str | None = None) -> str:
@@ -526,10 +540,10 @@ def machine_info() -> dict[str, str]:
 def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...] = SCENARIOS,
                   seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
                   timeout: float = 3600, progress=None, settle: float = 0.0, peers: str = "minimal",
-                  delete_at_once: bool | None = None) -> Report:
+                  delete_at_once: bool | None = None, theme: str = "default") -> Report:
     """Measure every (size, repetition, scenario, tool), tools alternating; returns the report.
     `settle`: seconds to wait after deleting a tool's output before its cold build; `peers`: what
-    the peers build (PEER_WORKLOADS).
+    the peers build (PEER_WORKLOADS); `theme`: digest's templates (THEMES).
 
     A cold build's predecessors (the last build's output and caches) are moved aside, into
     `work/ASIDE`, and deleted when the run ends, not before each cold build: on ext4 without a
@@ -549,7 +563,7 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
             print(f"  waited {waited:.0f} s: the last run deleted its outputs (see bench/README.md)", file=sys.stderr)
     try:
         report = _run_all(sizes, reps, tools, scenarios, seed, work, file_system, profile, timeout, progress, settle,
-                          peers, aside)
+                          peers, aside, theme)
         report.waited = waited
         return report
     finally:
@@ -593,12 +607,12 @@ def keeps_aside(file_system: str, delete_at_once: bool | None) -> bool:
 
 
 def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...], seed: int, work: Path,
-             file_system: str, profile: str, timeout: float, progress, settle: float, peers: str, aside: Path | None
-             ) -> Report:
+             file_system: str, profile: str, timeout: float, progress, settle: float, peers: str, aside: Path | None,
+             theme: str = "default") -> Report:
     digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
-    report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers,
+    report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers, theme=theme,
                     file_system=file_system, deleted_at_once=aside is None,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
@@ -610,6 +624,8 @@ def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tup
         report.peer_notes.update(configure_peers(sites, profile, peers))
         for site in sites.values():
             generate.restore(site)
+        if "digest" in sites:
+            apply_digest_theme(sites["digest"], theme)
         for rep in range(reps):
             # a rebuild scenario measures a rebuild of what the same tool has just built (with this
             # very code): without `cold` first, each tool builds once, untimed
@@ -627,6 +643,8 @@ def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tup
                         progress(run)
             for site in sites.values():
                 generate.restore(site)
+            if "digest" in sites:
+                apply_digest_theme(sites["digest"], theme)
     return report
 
 
@@ -696,6 +714,9 @@ def format_markdown(report: Report) -> str:
                      + "".join(f"; {k}: {v}" for k, v in sorted(report.peer_notes.items())))
     else:
         lines.append("- peers' workload: minimal (pages, tags, topics, index, feed)")
+    if report.theme == "bench" and any(r.tool == "digest" for r in report.runs):
+        lines.append("- digest's theme: bench (`bench/peers/digest/templates`, the equivalent of the peers' bench layouts: "
+                     "story page, listings and index without page metadata, topic neighbours or styles), not its default theme")
     if any(r.tool == "plain" for r in report.runs):
         lines.append("- plain: `bench/plain_loop.py`, not a peer but a floor: the least a Python build on digest's stack "
                      "does (story pages, the index's and tags' listings at 20 a page, one feed; no topic pages, "
@@ -748,6 +769,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", choices=PEER_WORKLOADS, default="minimal",
                         help="what the peers build: minimal (pages, tags, topics, index, feed; the default) or, with "
                              "the full and all profiles, matched (their related content and sitemap besides)")
+    parser.add_argument("--theme", choices=THEMES, default="default",
+                        help="digest's templates: its default theme, or bench (bench/peers/digest/templates, the "
+                             "equivalent of the peers' bench layouts)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work", help="where corpora go (default bench/.work)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per build before it is killed")
@@ -778,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = run_benchmark(sizes, args.reps, tools, scenarios, seed=args.seed, work=args.work,
                            profile=args.profile, timeout=args.timeout, progress=progress, settle=args.settle,
-                           peers=args.peers, delete_at_once=args.delete_at_once)
+                           peers=args.peers, delete_at_once=args.delete_at_once, theme=args.theme)
     report.command = "python3 bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = format_markdown(report)
     print(text)

@@ -318,3 +318,22 @@ def test_a_terminated_harness_exits_at_once(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, timeout=60)
     assert done.returncode == 143
     assert time.monotonic() - started < 20
+
+
+def test_the_bench_theme_is_what_digest_renders_and_survives_the_template_edit(tmp_path: Path) -> None:
+    """`--theme bench`: digest's pages come from bench/peers/digest/templates (no page metadata),
+    the template scenario edits that copy, and each repetition starts from a fresh copy."""
+    report = run.run_benchmark([STORIES], reps=2, tools=("digest",), scenarios=("cold", "template"), seed=SEED,
+                               work=tmp_path, theme="bench")
+    assert all(r.returncode == 0 for r in report.runs), [r.error for r in report.runs]
+    assert all(r.ok for r in report.runs if r.scenario == "template")
+    assert "digest's theme: bench" in run.format_markdown(report)
+    site = tmp_path / f"s{SEED}-n{STORIES}" / "digest"
+    page = (site / "output" / "stories" / generate.make_story(SEED, 0).slug / "index.html").read_text(encoding="utf-8")
+    assert '<p class="summary">' in page and "og:title" not in page
+    theme = {p.relative_to(run.BENCH_THEME): p.read_bytes() for p in run.BENCH_THEME.rglob("*.html")}
+    assert {p.relative_to(site / "templates"): p.read_bytes() for p in (site / "templates").rglob("*.html")} == theme
+    # the default theme again: the site's own templates are gone
+    report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path)
+    assert not (site / "templates").exists() and "digest's theme" not in run.format_markdown(report)
+    assert "og:title" in (site / "output" / "stories" / generate.make_story(SEED, 0).slug / "index.html").read_text(encoding="utf-8")
