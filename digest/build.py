@@ -223,7 +223,7 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
                             previous=cache.views if same_config else None, remember=not options.persist)
     undated = [s for s in stories if s.date is None]
     if undated:
-        warnings.append(_undated_warning(undated))
+        warnings.append(_undated_warning(undated, config.archive_enabled))
 
     with stages.stage("page list"):
         specs = list(page_specs(config, views))
@@ -394,10 +394,12 @@ def _keep(cache_path: Path, options: BuildOptions, state: BuildCache, written: R
         _REMEMBERED[cache_path] = state
 
 
-def _undated_warning(undated: list[Story], shown: int = 10) -> str:
-    """One line about undated stories, naming the first few (a big import can have hundreds)."""
+def _undated_warning(undated: list[Story], archive: bool = True, shown: int = 10) -> str:
+    """One line about undated stories, naming the first few (a big import can have hundreds);
+    with `archive`, where the site lists them all."""
     names = ", ".join(s.path for s in undated[:shown])
-    more = f" and {len(undated) - shown} more (listed at /archive/)" if len(undated) > shown else ""
+    where = " (listed at /archive/)" if archive else ""
+    more = f" and {len(undated) - shown} more{where}" if len(undated) > shown else ""
     return (f"{len(undated)} undated stor{'y' if len(undated) == 1 else 'ies'} "
             f"(shown without a date, after dated ones): {names}{more}")
 

@@ -13,8 +13,9 @@ Layout of the file (every key optional; an empty file builds):
     [paths]      content, templates, output, static
     [markdown]   html = true
     [related]    enabled = true
-    [feeds]      full_content = true
+    [feeds]      full_content = true, topics = true, tags = true
     [search]     enabled = true
+    [outlets]    enabled = true       (and [archive], [sitemap]: outputs a site may do without)
     [excerpt]    sources = ["Phnom Penh Post"]
     [[menu]]     title = "About", page = "about"   (or url = "https://...")
 """
@@ -53,8 +54,11 @@ _TABLES: dict[str, dict[str, tuple[str, type]]] = {
     },
     "markdown": {"html": ("markdown_html", bool)},
     "related": {"enabled": ("related_enabled", bool), "count": ("related_count", int)},
-    "feeds": {"full_content": ("feed_full_content", bool)},
+    "feeds": {"full_content": ("feed_full_content", bool), "topics": ("topic_feeds", bool), "tags": ("tag_feeds", bool)},
     "search": {"enabled": ("search_enabled", bool)},
+    "outlets": {"enabled": ("outlets_enabled", bool)},
+    "archive": {"enabled": ("archive_enabled", bool)},
+    "sitemap": {"enabled": ("sitemap_enabled", bool)},
     "excerpt": {"sources": ("excerpt_sources", list)},
 }
 _MENU_KEYS = {"title": str, "url": str, "page": str}

@@ -75,12 +75,13 @@ class FeedJob:
 
 
 def feed_jobs(config: SiteConfig, views: SiteViews, tags: bool = True) -> list[FeedJob]:
-    """Every feed of the site: the whole digest, each topic and (with `tags`) each tag."""
+    """Every feed of the site: the whole digest, each topic and (with `tags`) each tag, as far as
+    the config has them (`[feeds] topics`, `tags`)."""
     jobs = [FeedJob(feed_url(), views.stories, "", config.title, config.description)]
-    for topic in views.topics:
+    for topic in views.topics if config.topic_feeds else ():
         jobs.append(FeedJob(feed_url("topics", topic.slug), views.topic_stories.get(topic.slug, ()),
                             urls.topic(topic.slug), f"{topic.title} · {config.title}", topic.description or ""))
-    if tags:
+    if tags and config.tag_feeds:
         for tag in views.tags:
             key = urls.tag_slug(tag.name)
             jobs.append(FeedJob(feed_url("tags", key), views.tag_stories.get(key, ()), tag.url,

@@ -145,6 +145,12 @@ class SiteConfig:
     markdown_html: bool = True
     feed_full_content: bool = True
     search_enabled: bool = True
+    # the kinds of output a site may do without (like Hugo's disableKinds): every one on by default
+    outlets_enabled: bool = True  # /sources/: the outlets' index and a listing per outlet
+    archive_enabled: bool = True  # /archive/: the months' index and a listing per month
+    sitemap_enabled: bool = True  # sitemap.xml (and robots.txt's line naming it)
+    topic_feeds: bool = True  # a feed per topic (the site's own feed is always made)
+    tag_feeds: bool = True  # a feed per tag
     excerpt_sources: tuple[str, ...] = ()
     menu: tuple[MenuItem, ...] | None = None  # None: topics and pages
 

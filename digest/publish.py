@@ -59,5 +59,7 @@ def feed_fingerprint(salt: str, job: feeds.FeedJob, chosen: Sequence, stamps: Ma
 
 def sitemap_files(config: SiteConfig, views: SiteViews, page_urls: Sequence[str],
                   mtimes: Mapping[str, datetime]) -> dict[str, bytes]:
-    """sitemap.xml and robots.txt (cheap: made at every build)."""
+    """sitemap.xml and robots.txt (cheap: made at every build); robots.txt alone with `[sitemap] enabled = false`."""
+    if not config.sitemap_enabled:
+        return {"robots.txt": sitemap.robots_txt(config).encode("utf-8")}
     return sitemap.render_sitemap(config, sitemap.sitemap_entries(views, page_urls, mtimes))

@@ -256,7 +256,7 @@ def menu_items(config: SiteConfig, views: SiteViews) -> list[tuple[str, str]]:
                                                                  f"'{item.page}', which does not exist"))
         return items
     items = [("Topics", "topics/")] if views.topics else []
-    items += [("Archive", "archive/")]
+    items += [("Archive", "archive/")] if config.archive_enabled else []
     if config.search_enabled:
         items.append(("Search", "search/"))
     items += [(p.title, urls.page(p.slug)) for p in views.pages]
@@ -316,11 +316,29 @@ def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
         stories = views.tag_stories[urls.tag_slug(tag.name)]
         yield from _listing(views, tag.url, stories, per, "tag.html", groups, tag,
                             lambda tag=tag, stories=stories: {"tag": tag, "tag_topics": topics_of(stories)})
+    if config.outlets_enabled:
+        yield from _outlet_specs(views, per, groups)
+    if config.archive_enabled:
+        yield from _archive_specs(views, groups)
+    for page in views.pages:
+        yield PageSpec(urls.page(page.slug), "page.html", {
+            "page": page, "body_html": renderer(config.markdown_html)(page.body)})
+    if config.search_enabled:
+        yield PageSpec("search/", "search.html", {})
+    yield PageSpec("404.html", "404.html", {})
+
+
+def _outlet_specs(views: SiteViews, per: int, groups: Any) -> Iterator[PageSpec]:
+    """The outlets' index and each outlet's listing (`[outlets] enabled`)."""
     yield PageSpec("sources/", "sources.html", {"sources": views.sources})
     for source in views.sources:
         stories = views.source_stories[urls.tag_slug(source.name)]
         yield from _listing(views, source.url, stories, per, "source.html", groups, source,
                             lambda source=source: {"source": source})
+
+
+def _archive_specs(views: SiteViews, groups: Any) -> Iterator[PageSpec]:
+    """The archive's index of months and each month's listing (`[archive] enabled`)."""
     yield PageSpec("archive/", "archive.html", {
         "months": [(y, m, urls.month(y, m), len(s)) for y, m, s in views.months], "undated": views.undated})
     for year, month, stories in views.months:
@@ -328,12 +346,6 @@ def page_specs(config: SiteConfig, views: SiteViews) -> Iterator[PageSpec]:
             PageSpec(urls.month(year, month), "archive_month.html", {
                 "year": year, "month": month, "month_name": datetime(year, month, 1).strftime("%B"),
                 "entries": collapse(stories, groups).entries})])
-    for page in views.pages:
-        yield PageSpec(urls.page(page.slug), "page.html", {
-            "page": page, "body_html": renderer(config.markdown_html)(page.body)})
-    if config.search_enabled:
-        yield PageSpec("search/", "search.html", {})
-    yield PageSpec("404.html", "404.html", {})
 
 
 def render_pages(config: SiteConfig, views: SiteViews, specs: Sequence[PageSpec],
