@@ -57,6 +57,12 @@ DEFAULT_TOOLS = ("digest", "hugo", "pelican")  # plain: bench/plain_loop.py, a f
 # default theme's files of the same name (the other pages keep the default theme's, on this base)
 THEMES = ("default", "bench")
 BENCH_THEME = BENCH_DIR / "peers" / "digest" / "templates"
+# digest's outputs: all it builds by default, or `peers`: only the kinds the peers' bench configs
+# build (no outlet or archive pages, no feed per topic or tag, no sitemap; Hugo's has
+# disableKinds = ["section", "taxonomy", "sitemap", "robotsTXT"] and one feed)
+OUTPUTS = ("all", "peers")
+PEER_OUTPUTS_TOML = ("\n[outlets]\nenabled = false\n\n[archive]\nenabled = false\n\n[sitemap]\nenabled = false\n"
+                     "\n[feeds]\ntopics = false\ntags = false\n")
 PROFILES = {
     # the peers' minimal workload: pages, tags, topics, index, feed
     "minimal": "\n[related]\nenabled = false\n\n[search]\nenabled = false\n",
@@ -81,6 +87,12 @@ class Tool:
     output: str  # output folder relative to the site
     env: tuple[tuple[str, str], ...] = ()
     version: str = ""
+
+
+def configure_digest(site: Path, profile: str, outputs: str) -> None:
+    """Write the digest site's digest.toml for `profile` (PROFILES) and `outputs` (OUTPUTS)."""
+    extra = PEER_OUTPUTS_TOML if outputs == "peers" else ""
+    (site / "digest.toml").write_text(generate.DIGEST_TOML + PROFILES[profile] + extra, encoding="utf-8")
 
 
 def apply_digest_theme(site: Path, theme: str) -> None:
@@ -499,6 +511,7 @@ class Report:
     peers: str = "minimal"  # the peers' workload (PEER_WORKLOADS)
     peer_notes: dict[str, str] = field(default_factory=dict)  # peers that could not build it
     theme: str = "default"  # digest's templates (THEMES)
+    outputs: str = "all"  # which of its outputs digest builds (OUTPUTS)
 
 
 def file_system_of(path: Path, mounts: str | None = None) -> str:
@@ -540,10 +553,11 @@ def machine_info() -> dict[str, str]:
 def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...] = SCENARIOS,
                   seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
                   timeout: float = 3600, progress=None, settle: float = 0.0, peers: str = "minimal",
-                  delete_at_once: bool | None = None, theme: str = "default") -> Report:
+                  delete_at_once: bool | None = None, theme: str = "default", outputs: str = "all") -> Report:
     """Measure every (size, repetition, scenario, tool), tools alternating; returns the report.
     `settle`: seconds to wait after deleting a tool's output before its cold build; `peers`: what
-    the peers build (PEER_WORKLOADS); `theme`: digest's templates (THEMES).
+    the peers build (PEER_WORKLOADS); `theme`: digest's templates (THEMES); `outputs`: which of
+    its outputs digest builds (OUTPUTS).
 
     A cold build's predecessors (the last build's output and caches) are moved aside, into
     `work/ASIDE`, and deleted when the run ends, not before each cold build: on ext4 without a
@@ -563,7 +577,7 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
             print(f"  waited {waited:.0f} s: the last run deleted its outputs (see bench/README.md)", file=sys.stderr)
     try:
         report = _run_all(sizes, reps, tools, scenarios, seed, work, file_system, profile, timeout, progress, settle,
-                          peers, aside, theme)
+                          peers, aside, theme, outputs)
         report.waited = waited
         return report
     finally:
@@ -608,11 +622,12 @@ def keeps_aside(file_system: str, delete_at_once: bool | None) -> bool:
 
 def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...], seed: int, work: Path,
              file_system: str, profile: str, timeout: float, progress, settle: float, peers: str, aside: Path | None,
-             theme: str = "default") -> Report:
+             theme: str = "default", outputs: str = "all") -> Report:
     digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
     report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers, theme=theme,
+                    outputs=outputs,
                     file_system=file_system, deleted_at_once=aside is None,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
@@ -625,6 +640,7 @@ def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tup
         for site in sites.values():
             generate.restore(site)
         if "digest" in sites:
+            configure_digest(sites["digest"], profile, outputs)
             apply_digest_theme(sites["digest"], theme)
         for rep in range(reps):
             # a rebuild scenario measures a rebuild of what the same tool has just built (with this
@@ -717,6 +733,9 @@ def format_markdown(report: Report) -> str:
     if report.theme == "bench" and any(r.tool == "digest" for r in report.runs):
         lines.append("- digest's theme: bench (`bench/peers/digest/templates`, the equivalent of the peers' bench layouts: "
                      "story page, listings and index without page metadata, topic neighbours or styles), not its default theme")
+    if report.outputs == "peers" and any(r.tool == "digest" for r in report.runs):
+        lines.append("- digest's outputs: the peers' (`--outputs peers`: no outlet or archive pages, no feed per topic or "
+                     "tag, no sitemap), not all it builds by default")
     if any(r.tool == "plain" for r in report.runs):
         lines.append("- plain: `bench/plain_loop.py`, not a peer but a floor: the least a Python build on digest's stack "
                      "does (story pages, the index's and tags' listings at 20 a page, one feed; no topic pages, "
@@ -772,6 +791,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--theme", choices=THEMES, default="default",
                         help="digest's templates: its default theme, or bench (bench/peers/digest/templates, the "
                              "equivalent of the peers' bench layouts)")
+    parser.add_argument("--outputs", choices=OUTPUTS, default="all",
+                        help="digest's outputs: all it builds by default, or peers (only the kinds the peers' "
+                             "bench configs build: no outlet or archive pages, no feed per topic or tag, no sitemap)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work", help="where corpora go (default bench/.work)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per build before it is killed")
@@ -802,7 +824,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = run_benchmark(sizes, args.reps, tools, scenarios, seed=args.seed, work=args.work,
                            profile=args.profile, timeout=args.timeout, progress=progress, settle=args.settle,
-                           peers=args.peers, delete_at_once=args.delete_at_once, theme=args.theme)
+                           peers=args.peers, delete_at_once=args.delete_at_once, theme=args.theme,
+                           outputs=args.outputs)
     report.command = "python3 bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = format_markdown(report)
     print(text)

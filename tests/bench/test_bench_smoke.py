@@ -337,3 +337,19 @@ def test_the_bench_theme_is_what_digest_renders_and_survives_the_template_edit(t
     report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path)
     assert not (site / "templates").exists() and "digest's theme" not in run.format_markdown(report)
     assert "og:title" in (site / "output" / "stories" / generate.make_story(SEED, 0).slug / "index.html").read_text(encoding="utf-8")
+
+
+def test_outputs_peers_leaves_out_what_the_peers_do_not_build(tmp_path: Path) -> None:
+    """`--outputs peers`: digest builds no outlet or archive pages, no per-topic or per-tag feeds and
+    no sitemap, and the report says so; the next run with the default builds them again."""
+    site = tmp_path / f"s{SEED}-n{STORIES}" / "digest"
+    report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path,
+                               outputs="peers")
+    assert report.runs[0].returncode == 0, report.runs[0].error
+    assert "digest's outputs: the peers'" in run.format_markdown(report)
+    out = site / "output"
+    assert not (out / "sources").exists() and not (out / "archive").exists() and not (out / "sitemap.xml").exists()
+    assert [p.relative_to(out).as_posix() for p in out.rglob("*.xml")] == ["feed.xml"]
+    report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path)
+    assert report.runs[0].returncode == 0 and (out / "sources").is_dir() and (out / "sitemap.xml").is_file()
+    assert "digest's outputs" not in run.format_markdown(report)
