@@ -39,7 +39,7 @@ MIN_PAGES = 1000  # below this, forking a large build process costs more than it
 CHUNKS_PER_WORKER = 16  # enough chunks to balance the load and move a progress bar; few enough to be cheap
 SERIAL_CHUNK = 256  # pages rendered between progress reports in one process
 SCRATCH = ".digest-folders-"  # scratch folders of the folder makers in a fresh tree (see _make_folders)
-SCRATCH_SIZE = 8  # folders made in one scratch folder
+SCRATCH_SIZE = 64  # folders made in one scratch folder (see _make_folders)
 _JOB: tuple | None = None  # set in the parent just before forking; read by the workers
 _STAGED = itertools.count()  # numbers the files a worker stages
 _MADE: set[str] = set()  # folders a worker has made in a fresh tree (reset per job)
@@ -167,9 +167,11 @@ def _make_folders(tree: str, names: Sequence[str]) -> None:
     kernel time for 10,000 story folders). So those folders are made SCRATCH_SIZE at a time in a
     scratch folder of the tree's root (itself spread, one scan), where ext4 keeps them beside it
     without a scan, and moved into place (a rename moves no inode): measured on ext4 without a
-    journal, 10,000 folders in ~0.6 s against ~1.5 s, and as few inodes in each group of the
-    disk (the point of spreading them). A move never replaces a folder a render worker made
-    meanwhile (`_move_new`): the worker may be about to write its page there."""
+    journal, 10,000 folders in ~0.6 s against ~1.5 s. 64 at a time rather than 8: the pages then
+    go to ~160 groups of inodes rather than ~1,250, which cost the render workers ~0.9 s less
+    kernel time on a disk without recent deletions (a 10,000-story build 0.2-0.4 s shorter), and
+    as little right after `rm -rf output` (bench/RESULTS.md, session 18). A move never replaces a
+    folder a render worker made meanwhile (`_move_new`): the worker may be about to write its page there."""
     made: set[str] = set()
     scratch, room, count = "", 0, 0
     rename = _renameat2()  # None: folders are made in place (no scratch folders)
