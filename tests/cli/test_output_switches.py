@@ -69,6 +69,11 @@ def test_on_by_default_and_each_switch_alone(site: Path) -> None:
     assert run_cli("build", cwd=site).returncode == 0
     assert (out / "topics" / "asean" / "feed.xml").is_file() and not (out / "tags" / "asean" / "feed.xml").exists()
     assert (out / "sources").is_dir() and (out / "sitemap.xml").is_file()
+    _off(site)  # switched off after a build: what the last build wrote of them goes
+    done = run_cli("build", cwd=site)
+    assert done.returncode == 0, done.stderr
+    assert not (out / "sources").exists() and not (out / "archive").exists() and not (out / "sitemap.xml").exists()
+    assert not (out / "topics" / "asean" / "feed.xml").exists() and (out / "feed.xml").is_file()
 
 
 def test_a_quick_rebuild_with_outputs_off_equals_a_clean_build(site: Path, tmp_path_factory) -> None:
