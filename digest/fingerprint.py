@@ -32,7 +32,9 @@ def page_fingerprint(salt: str, context: Mapping[str, Any], stamps: Mapping[str,
 
     `shared`: a memo for fingerprinting many pages in a row, while their contexts are alive: a
     list or tuple that several contexts hold (a listing's topic counts, the index's per-topic
-    heads) is walked once (by id; the fingerprint is the same as without the memo)."""
+    heads) is walked once (by id), and a listing entry of a story without other versions is
+    written out once per story (by ~id of its view: no list's id); the fingerprint is the same as
+    without the memo."""
     parts: list[str] = [salt]
     _walk(context, parts, stamps, {} if shared is None else shared)
     return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
@@ -71,6 +73,13 @@ def _walk(value: Any, out: list[str], stamps: Mapping[str, str], shared: dict[in
             elif item_kind is tuple and len(item) == 2 and type(item[0]) is StoryView and type(item[1]) is tuple:
                 # a listing entry (story, other outlets' versions): the tokens walking it would give
                 others = item[1]
+                if not others:  # most entries: the tokens joined once per story, under ~id (no list's id)
+                    view = item[0]
+                    chunk = shared.get(~id(view))
+                    if chunk is None:
+                        chunk = shared[~id(view)] = f"[2\x1fS{stamps[view.story.path]}\x1f[0\x1f]\x1f]"
+                    out.append(chunk)
+                    continue
                 out.append("[2")
                 out.append("S" + stamps[item[0].story.path])
                 out.append(f"[{len(others)}")
