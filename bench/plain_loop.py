@@ -29,6 +29,7 @@ from pathlib import Path
 
 import jinja2
 import yaml
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "peers" / "plain" / "templates"
 PER_PAGE = 20
@@ -75,7 +76,7 @@ def render_story(path: str) -> tuple:
     slug = os.path.basename(path)[:-3]
     meta["date"] = day_of(meta.get("date"))
     tags = [(name, tag_slug(name)) for name in meta.get("tags") or ()]
-    page = env.get_template("story.html").render(story=meta, body=jinja2.utils.markupsafe.Markup(render(body)),
+    page = env.get_template("story.html").render(story=meta, body=Markup(render(body)),
                                                  tags=tags, site_title=SITE_TITLE, base_url=BASE_URL)
     _write(site / "output" / "stories" / slug / "index.html", page)
     return slug, meta.get("title", ""), meta["date"], meta.get("source", ""), meta.get("summary", ""), tuple(tags)

@@ -407,7 +407,7 @@ def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], 
     have = json.loads(stamp.read_text()) if stamp.exists() else {}
     if have.get("generator") == want["generator"] and set(generated) <= set(have.get("tools", ())):
         if have.get("profile") != profile and "digest" in tools:  # the same stories: only digest.toml differs
-            (folder / "digest" / "digest.toml").write_text(generate.DIGEST_TOML + PROFILES[profile], encoding="utf-8")
+            configure_digest(folder / "digest", profile, "all")
             stamp.write_text(json.dumps({**have, "profile": profile}))
     else:
         if folder.exists():
