@@ -353,7 +353,7 @@ class GenStory:
     author: str
     summary: str
     tags: tuple[str, ...]
-    topics: tuple[str, ...]  # the generator's intent; digest assigns topics by its rules
+    topics: tuple[str, ...]  # the generator's intent: the peers' categories; digest's rules find their own
     body: str
 
     @property
@@ -557,13 +557,18 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def digest_story_text(s: GenStory) -> str:
-    """The story as a digest Markdown file with YAML front matter (no `topics`: rules assign them)."""
+def digest_story_text(s: GenStory, topics: bool = False) -> str:
+    """The story as a digest Markdown file with YAML front matter. Without `topics` it names no
+    topics (digest's rules assign them); with it, `topics:` lists those the peers get as
+    categories (digest's rules then do not run for it)."""
     lines = ["---", f"title: {_q(s.title)}"]
     if s.date_text:
         lines.append(f"date: {s.date_text}")
     lines += [f"source: {_q(s.source)}", f"source_url: {s.source_url}", f"author: {_q(s.author)}",
-              f"summary: {_q(s.summary)}", "tags: [" + ", ".join(_q(t) for t in s.tags) + "]", "---", ""]
+              f"summary: {_q(s.summary)}", "tags: [" + ", ".join(_q(t) for t in s.tags) + "]"]
+    if topics:
+        lines.append("topics: [" + ", ".join(_q(t) for t in s.topics) + "]")
+    lines += ["---", ""]
     return "\n".join(lines) + s.body
 
 
@@ -638,17 +643,18 @@ def write_plain_frame(root: Path) -> None:
     shutil.copytree(PEERS_DIR / "plain", root, dirs_exist_ok=True)
 
 
-def write_stories(roots: dict[str, Path], seed: int, start: int, stop: int) -> int:
-    """Write stories start..stop-1 into each site of `roots` (format name -> site folder)."""
+def write_stories(roots: dict[str, Path], seed: int, start: int, stop: int, digest_topics: bool = False) -> int:
+    """Write stories start..stop-1 into each site of `roots` (format name -> site folder);
+    `digest_topics`: digest's stories list their topics (see `digest_story_text`)."""
     for i in range(start, stop):
         s = make_story(seed, i)
         for fmt, root in roots.items():
             path_of, text_of = STORY_WRITERS[fmt]
-            _write(root / path_of(s), text_of(s))
+            _write(root / path_of(s), text_of(s, True) if fmt == "digest" and digest_topics else text_of(s))
     return stop - start
 
 
-def _write_chunk(job: tuple[dict[str, Path], int, int, int]) -> int:
+def _write_chunk(job: tuple[dict[str, Path], int, int, int, bool]) -> int:
     return write_stories(*job)
 
 
@@ -660,8 +666,9 @@ def _write_manifest(root: Path, tool: str, seed: int, n: int) -> None:
 
 
 def generate(out: Path, stories: int, seed: int, hugo: Path | None = None, pelican: Path | None = None,
-             digest_config_extra: str = "", jobs: int = 1) -> None:
-    """Write the digest site to `out` and, when given, the Hugo and Pelican sites (`jobs` processes)."""
+             digest_config_extra: str = "", jobs: int = 1, digest_topics: bool = False) -> None:
+    """Write the digest site to `out` and, when given, the Hugo and Pelican sites (`jobs` processes);
+    `digest_topics`: digest's stories list their topics (see `digest_story_text`)."""
     roots = {"digest": out}
     write_digest_frame(out, digest_config_extra)
     if hugo is not None:
@@ -670,7 +677,13 @@ def generate(out: Path, stories: int, seed: int, hugo: Path | None = None, pelic
     if pelican is not None:
         roots["pelican"] = pelican
         write_pelican_frame(pelican)
-    _write_sites(roots, stories, seed, jobs)
+    _write_sites(roots, stories, seed, jobs, digest_topics)
+
+
+def rewrite_digest_stories(root: Path, stories: int, seed: int, digest_topics: bool, jobs: int = 1) -> None:
+    """Write the digest site's stories at `root` again, with or without their topics in front
+    matter (`digest_story_text`); its other files are left as they are."""
+    _write_sites({"digest": root}, stories, seed, jobs, digest_topics)
 
 
 def generate_plain(root: Path, stories: int, seed: int, jobs: int = 1) -> None:
@@ -679,10 +692,10 @@ def generate_plain(root: Path, stories: int, seed: int, jobs: int = 1) -> None:
     _write_sites({"plain": root}, stories, seed, jobs)
 
 
-def _write_sites(roots: dict[str, Path], stories: int, seed: int, jobs: int) -> None:
+def _write_sites(roots: dict[str, Path], stories: int, seed: int, jobs: int, digest_topics: bool = False) -> None:
     """Every story into each site of `roots` (format name -> folder), then each site's manifest."""
     step = 500
-    chunks = [(roots, seed, a, min(a + step, stories)) for a in range(0, stories, step)]
+    chunks = [(roots, seed, a, min(a + step, stories), digest_topics) for a in range(0, stories, step)]
     if jobs > 1 and len(chunks) > 1:
         import multiprocessing
 

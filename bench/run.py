@@ -61,6 +61,10 @@ BENCH_THEME = BENCH_DIR / "peers" / "digest" / "templates"
 # build (no outlet or archive pages, no feed per topic or tag, no sitemap; Hugo's has
 # disableKinds = ["section", "taxonomy", "sitemap", "robotsTXT"] and one feed)
 OUTPUTS = ("all", "peers")
+# digest's topics: found by its rules (`rules`, the default: its stories name none), or read from
+# front matter (`front-matter`: each story lists the topics the peers get as categories, and the
+# rules do not run), as the peers read theirs
+TOPIC_SOURCES = ("rules", "front-matter")
 PEER_OUTPUTS_TOML = ("\n[outlets]\nenabled = false\n\n[archive]\nenabled = false\n\n[sitemap]\nenabled = false\n"
                      "\n[feeds]\ntopics = false\ntags = false\n")
 PROFILES = {
@@ -396,25 +400,31 @@ def configure_peers(sites: dict[str, Path], profile: str, peers: str) -> dict[st
     return notes
 
 
-def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], profile: str, jobs: int = 2) -> dict[str, Path]:
+def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], profile: str, jobs: int = 2,
+                   topics: str = "rules") -> dict[str, Path]:
     """Generate (or reuse) the corpus for `stories` under `work`; site folder per tool (the peers'
-    configs as generated: `configure_peers` sets their workload)."""
+    configs as generated: `configure_peers` sets their workload); `topics`: where digest's
+    stories get their topics (TOPIC_SOURCES)."""
     folder = work / f"s{seed}-n{stories}"
     stamp = folder / "stamp.json"
     generated = tuple(t for t in tools if t != "plain")  # the plain loop's site is added beside them, when asked
-    want = {"generator": generator_version(), "tools": sorted(generated), "profile": profile}
+    want = {"generator": generator_version(), "tools": sorted(generated), "profile": profile, "topics": topics}
     sites = {tool: folder / tool for tool in tools}
     have = json.loads(stamp.read_text()) if stamp.exists() else {}
     if have.get("generator") == want["generator"] and set(generated) <= set(have.get("tools", ())):
         if have.get("profile") != profile and "digest" in tools:  # the same stories: only digest.toml differs
             configure_digest(folder / "digest", profile, "all")
-            stamp.write_text(json.dumps({**have, "profile": profile}))
+            have = {**have, "profile": profile}
+            stamp.write_text(json.dumps(have))
+        if have.get("topics", "rules") != topics and "digest" in tools:  # digest's stories written again
+            generate.rewrite_digest_stories(folder / "digest", stories, seed, topics == "front-matter", jobs)
+            stamp.write_text(json.dumps({**have, "topics": topics}))
     else:
         if folder.exists():
             shutil.rmtree(folder)
         generate.generate(folder / "digest", stories, seed,
                           hugo=sites.get("hugo"), pelican=sites.get("pelican"),
-                          digest_config_extra=PROFILES[profile], jobs=jobs)
+                          digest_config_extra=PROFILES[profile], jobs=jobs, digest_topics=topics == "front-matter")
         if "digest" not in tools:
             shutil.rmtree(folder / "digest")
         stamp.write_text(json.dumps(want))
@@ -512,6 +522,7 @@ class Report:
     peer_notes: dict[str, str] = field(default_factory=dict)  # peers that could not build it
     theme: str = "default"  # digest's templates (THEMES)
     outputs: str = "all"  # which of its outputs digest builds (OUTPUTS)
+    topics: str = "rules"  # where digest's stories get their topics (TOPIC_SOURCES)
 
 
 def file_system_of(path: Path, mounts: str | None = None) -> str:
@@ -553,11 +564,12 @@ def machine_info() -> dict[str, str]:
 def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...] = SCENARIOS,
                   seed: int = 1, work: Path = BENCH_DIR / ".work", profile: str = "minimal",
                   timeout: float = 3600, progress=None, settle: float = 0.0, peers: str = "minimal",
-                  delete_at_once: bool | None = None, theme: str = "default", outputs: str = "all") -> Report:
+                  delete_at_once: bool | None = None, theme: str = "default", outputs: str = "all",
+                  topics: str = "rules") -> Report:
     """Measure every (size, repetition, scenario, tool), tools alternating; returns the report.
     `settle`: seconds to wait after deleting a tool's output before its cold build; `peers`: what
     the peers build (PEER_WORKLOADS); `theme`: digest's templates (THEMES); `outputs`: which of
-    its outputs digest builds (OUTPUTS).
+    its outputs digest builds (OUTPUTS); `topics`: where digest's stories get their topics (TOPIC_SOURCES).
 
     A cold build's predecessors (the last build's output and caches) are moved aside, into
     `work/ASIDE`, and deleted when the run ends, not before each cold build: on ext4 without a
@@ -577,7 +589,7 @@ def run_benchmark(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios
             print(f"  waited {waited:.0f} s: the last run deleted its outputs (see bench/README.md)", file=sys.stderr)
     try:
         report = _run_all(sizes, reps, tools, scenarios, seed, work, file_system, profile, timeout, progress, settle,
-                          peers, aside, theme, outputs)
+                          peers, aside, theme, outputs, topics)
         report.waited = waited
         return report
     finally:
@@ -622,12 +634,12 @@ def keeps_aside(file_system: str, delete_at_once: bool | None) -> bool:
 
 def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tuple[str, ...], seed: int, work: Path,
              file_system: str, profile: str, timeout: float, progress, settle: float, peers: str, aside: Path | None,
-             theme: str = "default", outputs: str = "all") -> Report:
+             theme: str = "default", outputs: str = "all", topics: str = "rules") -> Report:
     digest_root, commit = snapshot_digest(work) if "digest" in tools else (REPO_ROOT, "")
     available, absent = find_tools(tools, digest_root)
     order = [t for t in TOOLS if t in available]
     report = Report(absent=absent, machine=machine_info(), profile=profile, settle=settle, peers=peers, theme=theme,
-                    outputs=outputs,
+                    outputs=outputs, topics=topics,
                     file_system=file_system, deleted_at_once=aside is None,
                     started=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     versions={name: tool.version for name, tool in available.items()})
@@ -635,7 +647,7 @@ def _run_all(sizes: list[int], reps: int, tools: tuple[str, ...], scenarios: tup
         report.versions["digest"] += f" (commit {commit}, run from a copy)"
     digest_template = digest_story_template(digest_root)
     for stories in sizes:
-        sites = prepare_corpus(work, stories, seed, tuple(order), profile)
+        sites = prepare_corpus(work, stories, seed, tuple(order), profile, topics=topics)
         report.peer_notes.update(configure_peers(sites, profile, peers))
         for site in sites.values():
             generate.restore(site)
@@ -736,6 +748,9 @@ def format_markdown(report: Report) -> str:
     if report.outputs == "peers" and any(r.tool == "digest" for r in report.runs):
         lines.append("- digest's outputs: the peers' (`--outputs peers`: no outlet or archive pages, no feed per topic or "
                      "tag, no sitemap), not all it builds by default")
+    if report.topics == "front-matter" and any(r.tool == "digest" for r in report.runs):
+        lines.append("- digest's topics: from front matter (`--topics front-matter`: each story lists the topics the "
+                     "peers get as categories; digest's rules do not run), not found by its rules")
     if any(r.tool == "plain" for r in report.runs):
         lines.append("- plain: `bench/plain_loop.py`, not a peer but a floor: the least a Python build on digest's stack "
                      "does (story pages, the index's and tags' listings at 20 a page, one feed; no topic pages, "
@@ -794,6 +809,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outputs", choices=OUTPUTS, default="all",
                         help="digest's outputs: all it builds by default, or peers (only the kinds the peers' "
                              "bench configs build: no outlet or archive pages, no feed per topic or tag, no sitemap)")
+    parser.add_argument("--topics", choices=TOPIC_SOURCES, default="rules",
+                        help="where digest's stories get their topics: its rules (the default; the stories name "
+                             "none) or front matter (each lists the topics the peers get as categories)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=BENCH_DIR / ".work", help="where corpora go (default bench/.work)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per build before it is killed")
@@ -825,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run_benchmark(sizes, args.reps, tools, scenarios, seed=args.seed, work=args.work,
                            profile=args.profile, timeout=args.timeout, progress=progress, settle=args.settle,
                            peers=args.peers, delete_at_once=args.delete_at_once, theme=args.theme,
-                           outputs=args.outputs)
+                           outputs=args.outputs, topics=args.topics)
     report.command = "python3 bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = format_markdown(report)
     print(text)

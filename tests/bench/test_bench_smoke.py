@@ -353,3 +353,29 @@ def test_outputs_peers_leaves_out_what_the_peers_do_not_build(tmp_path: Path) ->
     report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path)
     assert report.runs[0].returncode == 0 and (out / "sources").is_dir() and (out / "sitemap.xml").is_file()
     assert "digest's outputs" not in run.format_markdown(report)
+
+
+def test_topics_from_front_matter_are_the_peers_categories_and_are_undone(tmp_path: Path) -> None:
+    """`--topics front-matter`: each digest story lists the topics the peers get as categories, and
+    its page links exactly those; the next run with the default writes the stories again without
+    them (digest's rules assign topics)."""
+    import re
+
+    site = tmp_path / f"s{SEED}-n{STORIES}" / "digest"
+    report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path,
+                               topics="front-matter")
+    assert report.runs[0].returncode == 0, report.runs[0].error
+    assert "digest's topics: from front matter" in run.format_markdown(report)
+    with_topics = 0
+    for i in range(STORIES):
+        story = generate.make_story(SEED, i)
+        text = (site / story.digest_path).read_text(encoding="utf-8")
+        assert ("\ntopics: [" in text) and text.index("\ntopics: [") < text.index("\n---\n", 4)
+        page = (site / "output" / "stories" / story.slug / "index.html").read_text(encoding="utf-8")
+        assert set(re.findall(r'href="[./]*topics/([a-z0-9-]+)/"', page)) == set(story.topics)
+        with_topics += bool(story.topics)
+    assert with_topics > STORIES // 2
+    report = run.run_benchmark([STORIES], reps=1, tools=("digest",), scenarios=("cold",), seed=SEED, work=tmp_path)
+    assert report.runs[0].returncode == 0 and "digest's topics" not in run.format_markdown(report)
+    assert all("\ntopics:" not in (site / generate.make_story(SEED, i).digest_path).read_text(encoding="utf-8")
+               for i in range(STORIES))
