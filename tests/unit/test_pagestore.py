@@ -71,3 +71,13 @@ def test_a_shape_changes_with_what_other_pages_read_and_only_that() -> None:
         assert story_shape(other, ("japan-aid",), (), None) != shape
     assert story_shape(story, (), (), None) != shape
     assert story_shape(story, ("japan-aid",), ("draft",), None) != shape
+
+
+def test_a_stored_context_unpickles_only_through_unpack_context() -> None:
+    """Its references are resolved by the caller: plain pickle.loads refuses them rather than
+    making something else of them."""
+    import pickle
+
+    blob, _ = pack_context({"entries": ((_view("a"), ()),)})
+    with pytest.raises(pickle.UnpicklingError):
+        pickle.loads(blob)
