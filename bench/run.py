@@ -417,7 +417,9 @@ def prepare_corpus(work: Path, stories: int, seed: int, tools: tuple[str, ...], 
             have = {**have, "profile": profile}
             stamp.write_text(json.dumps(have))
         if have.get("topics", "rules") != topics and "digest" in tools:  # digest's stories written again
-            generate.rewrite_digest_stories(folder / "digest", stories, seed, topics == "front-matter", jobs)
+            # in this process (~5 s at 10,000 stories): one such rewrite through a process pool
+            # hung after writing every story, once in five, not seen again
+            generate.rewrite_digest_stories(folder / "digest", stories, seed, topics == "front-matter")
             stamp.write_text(json.dumps({**have, "topics": topics}))
     else:
         if folder.exists():

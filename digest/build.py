@@ -317,9 +317,9 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
                                          or search.story_record(view, config.language))
             ordered = [records_by_stamp[stamps[v.story.path]] for v in views.stories]
             if options.defer_search:
-                deferred = functools.partial(search.index_site, out_dir, ordered)
+                deferred = functools.partial(search.index_site, out_dir, ordered, part_stories=config.search_part_stories)
             else:
-                search.index_site(out_dir, ordered)
+                search.index_site(out_dir, ordered, part_stories=config.search_part_stories)
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER

@@ -14,7 +14,7 @@ Layout of the file (every key optional; an empty file builds):
     [markdown]   html = true
     [related]    enabled = true
     [feeds]      full_content = true, topics = true, tags = true
-    [search]     enabled = true
+    [search]     enabled = true, stories_per_part = 1250
     [outlets]    enabled = true       (and [archive], [sitemap]: outputs a site may do without)
     [excerpt]    sources = ["Phnom Penh Post"]
     [[menu]]     title = "About", page = "about"   (or url = "https://...")
@@ -55,7 +55,7 @@ _TABLES: dict[str, dict[str, tuple[str, type]]] = {
     "markdown": {"html": ("markdown_html", bool)},
     "related": {"enabled": ("related_enabled", bool), "count": ("related_count", int)},
     "feeds": {"full_content": ("feed_full_content", bool), "topics": ("topic_feeds", bool), "tags": ("tag_feeds", bool)},
-    "search": {"enabled": ("search_enabled", bool)},
+    "search": {"enabled": ("search_enabled", bool), "stories_per_part": ("search_part_stories", int)},
     "outlets": {"enabled": ("outlets_enabled", bool)},
     "archive": {"enabled": ("archive_enabled", bool)},
     "sitemap": {"enabled": ("sitemap_enabled", bool)},
@@ -167,6 +167,9 @@ def _validate(config: SiteConfig, text: str, path: str) -> list[Problem]:
     problems = []
     if config.stories_per_page < 1:
         problems.append(Problem(path, _line_of(text, None, "stories_per_page"), "'stories_per_page' must be at least 1"))
+    if config.search_part_stories < 1:
+        problems.append(Problem(path, _line_of(text, "search", "stories_per_part"),
+                                "'search.stories_per_part' must be at least 1"))
     if config.related_count < 0:
         problems.append(Problem(path, _line_of(text, None, "related_count") or _line_of(text, "related", "count"),
                                 "'related_count' must not be negative"))

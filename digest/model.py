@@ -145,6 +145,7 @@ class SiteConfig:
     markdown_html: bool = True
     feed_full_content: bool = True
     search_enabled: bool = True
+    search_part_stories: int = 1250  # stories per part of the search index (digest.search.part_count)
     # the kinds of output a site may do without (like Hugo's disableKinds): every one on by default
     outlets_enabled: bool = True  # /sources/: the outlets' index and a listing per outlet
     archive_enabled: bool = True  # /archive/: the months' index and a listing per month

@@ -215,8 +215,8 @@ def _search(config: SiteConfig, options: BuildOptions, out_dir: Path, store: Pag
             record = search_records[key] = search.story_record(stories[slug], config.language)
         ordered.append(record)
     if options.defer_search:
-        return functools.partial(search.index_site, out_dir, ordered)
-    search.index_site(out_dir, ordered)
+        return functools.partial(search.index_site, out_dir, ordered, part_stories=config.search_part_stories)
+    search.index_site(out_dir, ordered, part_stories=config.search_part_stories)
     return None
 
 

@@ -26,6 +26,8 @@ stories_per_page = 10
 output = "public"
 [markdown]
 html = false
+[search]
+stories_per_part = 500
 [excerpt]
 sources = ["Phnom Penh Post"]
 [[menu]]
@@ -36,7 +38,7 @@ title = "Feed"
 url = "https://example.org/feed.xml"
 '''
     config = parse_config(text, "digest.toml")
-    assert config.output_dir == "public" and config.markdown_html is False
+    assert config.output_dir == "public" and config.markdown_html is False and config.search_part_stories == 500
     assert config.excerpt_sources == ("Phnom Penh Post",)
     assert [m.title for m in config.menu or ()] == ["About", "Feed"]
 
@@ -47,6 +49,7 @@ url = "https://example.org/feed.xml"
     ('[paths]\noutput = "o"\nbogus = "x"\n', "digest.toml:3: unknown key 'paths.bogus'"),
     ('stories_per_page = "ten"\n', "digest.toml:1: 'stories_per_page' must be an integer, not str"),
     ('stories_per_page = 0\n', "digest.toml:1: 'stories_per_page' must be at least 1"),
+    ('[search]\nenabled = true\nstories_per_part = 0\n', "digest.toml:3: 'search.stories_per_part' must be at least 1"),
     ('timezone = "Mars/Olympus"\n', "digest.toml:1: unknown timezone 'Mars/Olympus'"),
     ('base_url = "example.org"\n',
      "digest.toml:1: 'base_url' must be an http(s) URL or a path starting with '/', not 'example.org'"),

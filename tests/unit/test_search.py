@@ -13,7 +13,9 @@ import pytest
 
 from digest.model import SiteConfig, Story, Topic
 from digest.render import PageSpec, render_pages, theme_dir
-from digest.search import html_text, index_site, pagefind_language, record_document, search_records
+from digest.search import (html_text, index_site, pagefind_language, part_count, part_folder, part_of, record_document,
+                           search_records)
+from digest.urls import file_for
 from digest.views import build_views
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -104,9 +106,7 @@ def test_bundle_is_deterministic_and_rewrites_nothing_unchanged(tmp_path):
     index_site(first, records)
     index_site(second, records)
 
-    def files(root):
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "pagefind").rglob("*") if p.is_file()}
-
+    files = _bundle_files
     assert files(first) == files(second)
     unchanged = index_site(first, records)  # same documents: Pagefind is not run again
     assert unchanged.written == 0 and unchanged.unchanged == len(files(first))
@@ -114,6 +114,49 @@ def test_bundle_is_deterministic_and_rewrites_nothing_unchanged(tmp_path):
     (first / "pagefind" / "digest-index.sha256").write_text("other\n")
     report = index_site(first, records)
     assert (report.written, report.removed) == (1, 1)  # the stamp rewritten, the stale file removed
+
+
+def _bundle_files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "pagefind").rglob("*") if p.is_file()}
+
+
+def test_parts_are_stable_powers_of_two_and_never_empty():
+    names = [f"stories/s{i}/index.html" for i in range(5000)]
+    assert part_count(names[:1250]) == 1 and part_count(names[:1251]) == 2 and part_count(names) == 4
+    assert part_count(names, part_stories=1) == 16  # at most 16: past that, parts grow
+    assert part_count(names[:3], part_stories=1) in (1, 2)  # four parts would leave one empty
+    assert [part_of(name, 4) for name in names[:50]] == [part_of(name, 4) for name in names[:50]]
+    assert part_folder(0) == "" and part_folder(3) == "part-3/"
+
+
+def test_a_large_index_is_in_parts_and_an_edit_reindexes_only_its_part(tmp_path):
+    import json
+    from dataclasses import replace
+
+    records = [r for r in search_records(views()) if r.language != "ja"]  # Japanese loads a 4 s dictionary
+    out = tmp_path / "out"
+    index_site(out, records, part_stories=1)
+    listing = json.loads((out / "pagefind" / "digest-bundles.json").read_text())
+    paths = [bundle["path"] for bundle in listing["bundles"]]
+    assert len(paths) == 2 and paths == ["", "part-1/"]
+    for bundle in listing["bundles"]:  # each part is a bundle of its own, with its languages listed
+        entry = json.loads((out / "pagefind" / bundle["path"] / "pagefind-entry.json").read_text())
+        assert entry["languages"] == bundle["languages"]
+    assert sum(lang["page_count"] for b in listing["bundles"] for lang in b["languages"].values()) == len(records)
+    edited = replace(records[0], content=records[0].content + "\nA correction to the story.")
+    edited_part = part_folder(part_of(file_for(edited.url.lstrip("/")), 2))
+    other = out / "pagefind" / part_folder(1 - part_of(file_for(edited.url.lstrip("/")), 2)) / "pagefind.js"
+    other.write_bytes(b"// not indexed again")  # a part whose documents did not change is left as it is
+    before = _bundle_files(out)
+    index_site(out, [edited, *records[1:]], part_stories=1)
+    after = _bundle_files(out)
+    changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
+    assert changed and all(name.startswith(edited_part) if edited_part else not name.startswith("part-")
+                           for name in changed)
+    assert other.read_bytes() == b"// not indexed again"
+    index_site(out, records)  # one part again: the other's folder goes
+    assert not list((out / "pagefind").glob("part-*"))
+    assert json.loads((out / "pagefind" / "digest-bundles.json").read_text())["bundles"][0]["path"] == ""
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +183,32 @@ def test_query_in_chromium_links_to_story_with_snippet(page, query, slug):
     link.wait_for(timeout=10_000)
     result = page.locator(".pagefind-ui__result", has=link)
     assert result.locator(".pagefind-ui__result-excerpt").inner_text().strip()
+
+
+@pytest.fixture(scope="module")
+def parted_page(tmp_path_factory, chromium):
+    """The search page over an index in parts (one story a part, languages spread over them)."""
+    served = tmp_path_factory.mktemp("parted")
+    out = served / "digest"
+    v = views()
+    index_site(out, search_records(v), part_stories=1)
+    assert (out / "pagefind" / "part-1").is_dir()
+    pages = render_pages(CONFIG, v, [PageSpec("search/", "search.html", {})], [theme_dir(), FIXTURE_TEMPLATES])
+    (out / "search").mkdir()
+    (out / "search" / "index.html").write_bytes(pages["search/index.html"])
+    handler = functools.partial(_QuietHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tab = chromium.new_page()
+    tab.goto(f"http://127.0.0.1:{server.server_address[1]}/digest/search/")
+    tab.wait_for_selector(".pagefind-ui__search-input")
+    yield tab
+    tab.close()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("query, slug", [("roads", "japan-aid"), ("基础设施", "zh-story"), ("援助", "ja-story"),
+                                         ("ជំនួយថ្មី", "km-story")])
+def test_a_query_finds_its_story_in_whichever_part_holds_it(parted_page, query, slug):
+    test_query_in_chromium_links_to_story_with_snippet(parted_page, query, slug)
