@@ -212,3 +212,17 @@ def parted_page(tmp_path_factory, chromium):
                                          ("ជំនួយថ្មី", "km-story")])
 def test_a_query_finds_its_story_in_whichever_part_holds_it(parted_page, query, slug):
     test_query_in_chromium_links_to_story_with_snippet(parted_page, query, slug)
+
+
+def test_parts_are_made_in_memory_only_where_there_is_room(tmp_path, monkeypatch):
+    """/dev/shm where it has room for a part (a container's may hold only 64 MB), else the system's
+    temporary folder; the index is the same either way."""
+    import digest.search as search
+
+    assert search._scratch(1) in ("/dev/shm", None)
+    assert search._scratch(10**15) is None  # a petabyte of documents: not in memory
+    records = [r for r in search_records(views()) if r.language != "ja"]  # Japanese loads a 4 s dictionary
+    index_site(tmp_path / "shm", records)
+    monkeypatch.setattr(search, "_scratch", lambda size: None)
+    index_site(tmp_path / "tmp", records)
+    assert _bundle_files(tmp_path / "shm") == _bundle_files(tmp_path / "tmp")
