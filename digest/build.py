@@ -316,10 +316,11 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
                 records_by_stamp[key] = (cache.search_records.get(key)
                                          or search.story_record(view, config.language))
             ordered = [records_by_stamp[stamps[v.story.path]] for v in views.stories]
+            index_options = {"part_stories": config.search_part_stories, "language": config.language}
             if options.defer_search:
-                deferred = functools.partial(search.index_site, out_dir, ordered, part_stories=config.search_part_stories)
+                deferred = functools.partial(search.index_site, out_dir, ordered, **index_options)
             else:
-                search.index_site(out_dir, ordered, part_stories=config.search_part_stories)
+                search.index_site(out_dir, ordered, **index_options)
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER

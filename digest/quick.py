@@ -214,9 +214,10 @@ def _search(config: SiteConfig, options: BuildOptions, out_dir: Path, store: Pag
         if record is None:
             record = search_records[key] = search.story_record(stories[slug], config.language)
         ordered.append(record)
+    index_options = {"part_stories": config.search_part_stories, "language": config.language}
     if options.defer_search:
-        return functools.partial(search.index_site, out_dir, ordered, part_stories=config.search_part_stories)
-    search.index_site(out_dir, ordered, part_stories=config.search_part_stories)
+        return functools.partial(search.index_site, out_dir, ordered, **index_options)
+    search.index_site(out_dir, ordered, **index_options)
     return None
 
 

@@ -7,9 +7,10 @@ authors, topics and tags, its language, display metadata and filters. `index_sit
 How the records reach Pagefind: each record becomes a minimal HTML document (just the indexed text
 with `data-pagefind-*` attributes, in its own language) in a temporary folder, indexed by the
 Pagefind binary of the `pagefind` wheel (`python -m pagefind --site ... --output-path ...`), then
-synced into `out_dir/pagefind/` so that only changed files are rewritten. A site of more than
-`[search] stories_per_part` stories (1,250) is indexed in parts, one bundle each, so that an edit
-re-indexes one part and no Pagefind process holds the whole site (`index_site`). Pagefind's Python API was
+synced into `out_dir/pagefind/` so that only changed files are rewritten. Each language's stories
+are indexed apart, and more than `[search] stories_per_part` of them (1,250) in several parts:
+one bundle each, so that an edit re-indexes one part and no Pagefind process holds the whole
+site (`index_site`, `plan_parts`). Pagefind's Python API was
 measured and rejected (bench/SEARCH.md): `add_custom_record` costs ~0.1 s per record (its service
 polls the pipe every 100 ms and reads one response per poll: 1,000 stories ~ 110 s), and with
 `add_directory` its context manager returned before every file was written (a 0-byte
@@ -155,13 +156,13 @@ def record_document(record: SearchRecord, filters: bool = False) -> str:
 
 
 def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool = False,
-               part_stories: int = PART_STORIES) -> WriteReport:
+               part_stories: int = PART_STORIES, language: str = "en") -> WriteReport:
     """Build the Pagefind bundles for `records` into `out_dir/pagefind/` (only changed files rewritten).
 
-    The records are split into `part_count` parts by a hash of their URL, each indexed into a
-    bundle of its own (the first in `pagefind/`, the others in `pagefind/part-<i>/`) and listed
-    with its languages in `pagefind/digest-bundles.json`, which the search page reads to merge
-    them all. Only the parts whose documents changed are indexed again, two at a time on two
+    The records are split into parts (`plan_parts`), each indexed into a bundle of its own (the
+    first part of the site's `language` in `pagefind/`, the others in `pagefind/part-<lang>-<i>/`)
+    and listed with its language in `pagefind/digest-bundles.json`, which the search page reads to
+    merge them all. Only the parts whose documents changed are indexed again, two at a time on two
     cores. Pagefind holds a whole bundle in memory (~0.4 MB a story) and takes ~1.6 ms a story:
     in one bundle, 10,000 stories took 17 s and 3.8 GB, and so did any edit of one of them.
 
@@ -170,10 +171,9 @@ def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool 
     reproducible (see `record_document`).
     """
     bundle_dir = out_dir / BUNDLE_DIR
-    parts = _documents_by_part(list(records), filters, part_stories)
+    folders, parts = _documents_by_part(list(records), filters, part_stories, language)
     if not parts:  # Pagefind refuses a site without pages; the search page says the index is empty
         return write_site(bundle_dir, {})
-    folders = [part_folder(i) for i in range(len(parts))]
     stamps = [_stamp(documents) for documents in parts]
     stale = [i for i, folder in enumerate(folders)
              if _read(bundle_dir / folder / STAMP) != stamps[i] or not (bundle_dir / folder / ENTRY).is_file()]
@@ -201,8 +201,9 @@ def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool 
     return WriteReport(written=report.written, unchanged=files - report.written, removed=report.removed)
 
 
-def _documents_by_part(records: list[SearchRecord], filters: bool, part_stories: int) -> list[dict[str, str]]:
-    """Each part's record documents by output file (see `part_count`); no parts without records."""
+def _documents_by_part(records: list[SearchRecord], filters: bool, part_stories: int, language: str
+                       ) -> tuple[list[str], list[dict[str, str]]]:
+    """(each part's folder, each part's record documents by output file) (see `plan_parts`)."""
     names: list[str] = []
     seen: set[str] = set()
     for record in records:
@@ -211,16 +212,42 @@ def _documents_by_part(records: list[SearchRecord], filters: bool, part_stories:
             raise DigestError(Problem(record.url, None, "two search records with one URL"))
         seen.add(name)
         names.append(name)
-    if not names:
+    plan = plan_parts([(name, record.language) for name, record in zip(names, records)],
+                      pagefind_language(language), part_stories)
+    return ([folder for folder, _ in plan],
+            [{names[i]: record_document(records[i], filters) for i in indices} for _, indices in plan])
+
+
+def plan_parts(stories: Sequence[tuple[str, str]], primary: str, part_stories: int = PART_STORIES
+               ) -> list[tuple[str, list[int]]]:
+    """The parts of a search index, as (folder under `pagefind/`, indices of their stories), for
+    stories given as (output file, Pagefind language): each language's stories in parts of their
+    own (`part_count` of them, a story in the part `part_of` picks), so that a language with a
+    dictionary (Japanese: ~0.7 s and 340 MB each time Pagefind loads it) costs only its parts.
+    The first part of the `primary` language (else of the language with most stories) goes in
+    `pagefind/` itself, where the search page finds Pagefind's scripts; the others in
+    `pagefind/part-<language>-<i>/`."""
+    by_language: dict[str, list[int]] = {}
+    for index, (_, lang) in enumerate(stories):
+        by_language.setdefault(lang, []).append(index)
+    if not by_language:
         return []
-    parts: list[dict[str, str]] = [{} for _ in range(part_count(names, part_stories))]
-    for record, name in zip(records, names):
-        parts[part_of(name, len(parts))][name] = record_document(record, filters)
-    return parts
+    if primary not in by_language:
+        primary = min(by_language, key=lambda lang: (-len(by_language[lang]), lang))
+    plan: list[tuple[str, list[int]]] = []
+    for lang in [primary, *sorted(set(by_language) - {primary})]:
+        members = by_language[lang]
+        count = part_count([stories[i][0] for i in members], part_stories)
+        parts: list[list[int]] = [[] for _ in range(count)]
+        for i in members:
+            parts[part_of(stories[i][0], count)].append(i)
+        plan += [("" if lang == primary and n == 0 else f"{PART_PREFIX}{lang}-{n}/", indices)
+                 for n, indices in enumerate(parts)]
+    return plan
 
 
 def part_count(names: Sequence[str], part_stories: int = PART_STORIES) -> int:
-    """How many parts the search index of the stories at `names` has: one up to `part_stories`
+    """How many parts the stories at `names` (of one language) take: one up to `part_stories`
     stories, else the least power of two that keeps parts to about that size (at most MAX_PARTS),
     halved while a part would be empty. A power of two changes only when the site doubles or
     halves: until then a story stays in its part, and an edit re-indexes one part."""
@@ -233,13 +260,8 @@ def part_count(names: Sequence[str], part_stories: int = PART_STORIES) -> int:
 
 
 def part_of(name: str, count: int) -> int:
-    """The part (0..count-1) of the search index that holds the story whose output file is `name`."""
+    """The part (0..count-1) that holds the story whose output file is `name`, of `count` parts."""
     return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little") % count
-
-
-def part_folder(index: int) -> str:
-    """Where part `index` of the search index goes, relative to `pagefind/` ("" for the first)."""
-    return f"{PART_PREFIX}{index}/" if index else ""
 
 
 def _scratch(size: int) -> str | None:

@@ -13,7 +13,7 @@ import pytest
 
 from digest.model import SiteConfig, Story, Topic
 from digest.render import PageSpec, render_pages, theme_dir
-from digest.search import (html_text, index_site, pagefind_language, part_count, part_folder, part_of, record_document,
+from digest.search import (html_text, index_site, pagefind_language, part_count, part_of, plan_parts, record_document,
                            search_records)
 from digest.urls import file_for
 from digest.views import build_views
@@ -92,12 +92,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def test_bundle_has_one_index_per_language(site):
+def test_each_language_has_a_bundle_of_its_own_listed_for_the_search_page(site):
     import json
 
     out, _ = site
-    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text())
-    assert set(entry["languages"]) == {"en", "zh", "ja", "km"}
+    listing = json.loads((out / "pagefind" / "digest-bundles.json").read_text())
+    assert [(b["path"], sorted(b["languages"])) for b in listing["bundles"]] == [
+        ("", ["en"]), ("part-ja-0/", ["ja"]), ("part-km-0/", ["km"]), ("part-zh-0/", ["zh"])]
+    entry = json.loads((out / "pagefind" / "part-zh-0" / "pagefind-entry.json").read_text())
+    assert entry["languages"] == listing["bundles"][3]["languages"]
 
 
 def test_bundle_is_deterministic_and_rewrites_nothing_unchanged(tmp_path):
@@ -126,37 +129,54 @@ def test_parts_are_stable_powers_of_two_and_never_empty():
     assert part_count(names, part_stories=1) == 16  # at most 16: past that, parts grow
     assert part_count(names[:3], part_stories=1) in (1, 2)  # four parts would leave one empty
     assert [part_of(name, 4) for name in names[:50]] == [part_of(name, 4) for name in names[:50]]
-    assert part_folder(0) == "" and part_folder(3) == "part-3/"
+
+
+def test_each_language_is_planned_apart_and_the_site_language_first():
+    stories = [(f"stories/s{i}/index.html", "ja" if i % 5 == 0 else "en") for i in range(40)]
+    plan = plan_parts(stories, "en", part_stories=8)
+    assert plan[0][0] == "" and sorted(i for _, indices in plan for i in indices) == list(range(40))
+    for folder, indices in plan:  # one language a part: Japanese's dictionary is loaded for its parts only
+        assert len({stories[i][1] for i in indices}) == 1 and indices
+        assert folder == "" or folder.startswith(f"part-{stories[indices[0]][1]}-")
+    assert [folder for folder, _ in plan] == ["", "part-en-1/", "part-en-2/", "part-en-3/", "part-ja-0/"]
+    assert plan_parts(stories, "fr", part_stories=8)[0][0] == "" and stories[plan_parts(stories, "fr", 8)[0][1][0]][1] == "en"
 
 
 def test_a_large_index_is_in_parts_and_an_edit_reindexes_only_its_part(tmp_path):
     import json
     from dataclasses import replace
 
-    records = [r for r in search_records(views()) if r.language != "ja"]  # Japanese loads a 4 s dictionary
+    english = [replace(search_records(views())[0], url=f"/stories/en-{i}/", title=f"Roads {i}") for i in range(6)]
+    chinese = [r for r in search_records(views()) if r.language == "zh"]
+    records = english + chinese
     out = tmp_path / "out"
-    index_site(out, records, part_stories=1)
+    index_site(out, records, part_stories=2)
     listing = json.loads((out / "pagefind" / "digest-bundles.json").read_text())
-    paths = [bundle["path"] for bundle in listing["bundles"]]
-    assert len(paths) == 2 and paths == ["", "part-1/"]
-    for bundle in listing["bundles"]:  # each part is a bundle of its own, with its languages listed
+    plan = plan_parts([(file_for(r.url.lstrip("/")), r.language) for r in records], "en", part_stories=2)
+    assert [bundle["path"] for bundle in listing["bundles"]] == [folder for folder, _ in plan]
+    assert len(plan) > 2 and plan[-1][0] == "part-zh-0/"
+    for bundle in listing["bundles"]:  # each part is a bundle of its own, with its language listed
         entry = json.loads((out / "pagefind" / bundle["path"] / "pagefind-entry.json").read_text())
         assert entry["languages"] == bundle["languages"]
     assert sum(lang["page_count"] for b in listing["bundles"] for lang in b["languages"].values()) == len(records)
-    edited = replace(records[0], content=records[0].content + "\nA correction to the story.")
-    edited_part = part_folder(part_of(file_for(edited.url.lstrip("/")), 2))
-    other = out / "pagefind" / part_folder(1 - part_of(file_for(edited.url.lstrip("/")), 2)) / "pagefind.js"
+    edited_at = 5
+    edited_part = next(folder for folder, indices in plan if edited_at in indices)
+    other = out / "pagefind" / next(folder for folder, indices in plan if edited_at not in indices) / "pagefind.js"
     other.write_bytes(b"// not indexed again")  # a part whose documents did not change is left as it is
     before = _bundle_files(out)
-    index_site(out, [edited, *records[1:]], part_stories=1)
+    edited = replace(records[edited_at], content=records[edited_at].content + "\nA correction to the story.")
+    index_site(out, [*records[:edited_at], edited, *records[edited_at + 1:]], part_stories=2)
     after = _bundle_files(out)
-    changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
-    assert changed and all(name.startswith(edited_part) if edited_part else not name.startswith("part-")
+    changed = {name.removeprefix("pagefind/") for name in set(before) | set(after) if before.get(name) != after.get(name)}
+    changed.discard("digest-bundles.json")  # the listing names each part's index by its hash
+    folders = {folder for folder, _ in plan if folder}
+    assert changed and all(name.startswith(edited_part) if edited_part else name.split("/", 1)[0] + "/" not in folders
                            for name in changed)
     assert other.read_bytes() == b"// not indexed again"
-    index_site(out, records)  # one part again: the other's folder goes
+    index_site(out, english)  # one part again: the others' folders go
     assert not list((out / "pagefind").glob("part-*"))
-    assert json.loads((out / "pagefind" / "digest-bundles.json").read_text())["bundles"][0]["path"] == ""
+    bundles = json.loads((out / "pagefind" / "digest-bundles.json").read_text())["bundles"]
+    assert [(b["path"], list(b["languages"])) for b in bundles] == [("", ["en"])]
 
 
 @pytest.fixture(scope="module")
@@ -187,12 +207,17 @@ def test_query_in_chromium_links_to_story_with_snippet(page, query, slug):
 
 @pytest.fixture(scope="module")
 def parted_page(tmp_path_factory, chromium):
-    """The search page over an index in parts (one story a part, languages spread over them)."""
+    """The search page over an index in parts: each language apart, English in several parts."""
+    from dataclasses import replace
+
     served = tmp_path_factory.mktemp("parted")
     out = served / "digest"
     v = views()
-    index_site(out, search_records(v), part_stories=1)
-    assert (out / "pagefind" / "part-1").is_dir()
+    more = [replace(STORIES[0], slug=f"bridge-{i}", path=f"e{i}.md", title=f"Bridge {i}",
+                    body=f"A bridge numbered {i} in Kampot.\n") for i in range(4)]
+    records = search_records(v) + search_records(build_views(CONFIG, more, TOPICS, [], {}, {}, {}))
+    index_site(out, records, part_stories=1)
+    assert len(list((out / "pagefind").glob("part-en-*"))) >= 2
     pages = render_pages(CONFIG, v, [PageSpec("search/", "search.html", {})], [theme_dir(), FIXTURE_TEMPLATES])
     (out / "search").mkdir()
     (out / "search" / "index.html").write_bytes(pages["search/index.html"])
@@ -209,7 +234,7 @@ def parted_page(tmp_path_factory, chromium):
 
 
 @pytest.mark.parametrize("query, slug", [("roads", "japan-aid"), ("基础设施", "zh-story"), ("援助", "ja-story"),
-                                         ("ជំនួយថ្មី", "km-story")])
+                                         ("ជំនួយថ្មី", "km-story"), ("Bridge 0", "bridge-0"), ("Bridge 3", "bridge-3")])
 def test_a_query_finds_its_story_in_whichever_part_holds_it(parted_page, query, slug):
     test_query_in_chromium_links_to_story_with_snippet(parted_page, query, slug)
 
