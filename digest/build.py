@@ -10,7 +10,6 @@ as it was.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import secrets
@@ -316,11 +315,11 @@ def _build_rest(job: _Job, parsed: _Parsed, staging: Path, maker: TreeMaker | No
                 records_by_stamp[key] = (cache.search_records.get(key)
                                          or search.story_record(view, config.language))
             ordered = [records_by_stamp[stamps[v.story.path]] for v in views.stories]
-            index_options = {"part_stories": config.search_part_stories, "language": config.language}
+            index = search.site_index(config, out_dir, ordered)
             if options.defer_search:
-                deferred = functools.partial(search.index_site, out_dir, ordered, **index_options)
+                deferred = index
             else:
-                search.index_site(out_dir, ordered, **index_options)
+                index()
 
     future = [s.date for s in left_out if s.date is not None and s.date > now and not s.draft]
     not_before = int(min(future).timestamp() * 1_000_000_000) if future else NEVER

@@ -15,7 +15,6 @@ both give the same bytes (tests/unit/test_quick.py compares them with clean buil
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 import time
@@ -214,10 +213,10 @@ def _search(config: SiteConfig, options: BuildOptions, out_dir: Path, store: Pag
         if record is None:
             record = search_records[key] = search.story_record(stories[slug], config.language)
         ordered.append(record)
-    index_options = {"part_stories": config.search_part_stories, "language": config.language}
+    index = search.site_index(config, out_dir, ordered)
     if options.defer_search:
-        return functools.partial(search.index_site, out_dir, ordered, **index_options)
-    search.index_site(out_dir, ordered, **index_options)
+        return index
+    index()
     return None
 
 

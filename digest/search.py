@@ -23,6 +23,7 @@ Pagefind's extended build) and a page searches the index of its own `<html lang>
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -33,12 +34,15 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 from digest import urls
 from digest.errors import DigestError, Problem
 from digest.output import WriteReport, write_site
 from digest.views import SiteViews, StoryView
+
+if TYPE_CHECKING:
+    from digest.model import SiteConfig
 
 BUNDLE_DIR = "pagefind"
 ENTRY = "pagefind-entry.json"
@@ -186,19 +190,24 @@ def index_site(out_dir: Path, records: Iterable[SearchRecord], *, filters: bool 
         {"path": folder, "languages": entry.get("languages", {})} for folder, entry in zip(folders, entries)]}).encode())
     others = frozenset(folder.rstrip("/") for folder in folders[1:])
     if 0 in new:  # the first bundle's folder holds the others: they are left to their own writes
-        report = write_site(bundle_dir, {**new[0], BUNDLES: listing}, protected=others)
+        reports = [write_site(bundle_dir, {**new[0], BUNDLES: listing}, protected=others)]
     else:  # the listing alone, where it changed
-        report = write_site(bundle_dir, {BUNDLES: listing}, previous=frozenset({BUNDLES}))
-    for i, files in new.items():
-        if i:
-            report = _add(report, write_site(bundle_dir / folders[i], files))
+        reports = [write_site(bundle_dir, {BUNDLES: listing}, previous=frozenset({BUNDLES}))]
+    reports += [write_site(bundle_dir / folders[i], files) for i, files in new.items() if i]
+    written, removed = sum(r.written for r in reports), sum(r.removed for r in reports)
     for old in sorted(bundle_dir.glob(PART_PREFIX + "*")):  # parts of a larger index before
         if old.is_dir() and old.name not in others:
-            gone = sum(1 for path in old.rglob("*") if path.is_file())
+            removed += sum(1 for path in old.rglob("*") if path.is_file())
             shutil.rmtree(old)
-            report = _add(report, WriteReport(written=0, unchanged=0, removed=gone))
     files = sum(1 for path in bundle_dir.rglob("*") if path.is_file())
-    return WriteReport(written=report.written, unchanged=files - report.written, removed=report.removed)
+    return WriteReport(written=written, unchanged=files - written, removed=removed)
+
+
+def site_index(config: SiteConfig, out_dir: Path, records: list[SearchRecord]) -> Callable[[], WriteReport]:
+    """`index_site` of `records` into `out_dir` with the site's `[search]` settings and language,
+    to run now or later (`digest serve` refreshes the index after the browser reloads)."""
+    return functools.partial(index_site, out_dir, records, part_stories=config.search_part_stories,
+                             language=config.language)
 
 
 def _documents_by_part(records: list[SearchRecord], filters: bool, part_stories: int, language: str
@@ -279,10 +288,6 @@ def _scratch(size: int) -> str | None:
     return shm if enough and os.access(shm, os.W_OK | os.X_OK) else None
 
 
-def _add(a: WriteReport, b: WriteReport) -> WriteReport:
-    return WriteReport(written=a.written + b.written, unchanged=a.unchanged + b.unchanged, removed=a.removed + b.removed)
-
-
 def _index_parts(parts: Sequence[Mapping[str, str]]) -> list[dict[str, bytes]]:
     """The Pagefind bundle of each part's documents (file name -> bytes), indexed on every core."""
     if len(parts) < 2:
@@ -314,16 +319,21 @@ def _index_part(documents: Mapping[str, str]) -> dict[str, bytes]:
 
 def _stamp(documents: Mapping[str, str]) -> str:
     """A hash of everything that decides the bundle's bytes: the documents and Pagefind's version."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        pagefind_version = version("pagefind")
-    except PackageNotFoundError:
-        pagefind_version = "unknown"
-    digest = hashlib.sha256(f"pagefind {pagefind_version}\n".encode())
+    digest = hashlib.sha256(f"pagefind {_pagefind_version()}\n".encode())
     for name in sorted(documents):
         digest.update(name.encode("utf-8") + b"\0" + documents[name].encode("utf-8") + b"\0")
     return digest.hexdigest() + "\n"
+
+
+@functools.lru_cache(maxsize=1)
+def _pagefind_version() -> str:
+    """The installed Pagefind's version (read once: each part's stamp names it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pagefind")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _read(path: Path) -> str | None:

@@ -58,13 +58,11 @@ def _url_element(base_url: str, url: str, when: datetime | None) -> str:
 def robots_txt(config: SiteConfig) -> str:
     """Allow everything and name the sitemap (only when `base_url` is absolute: the line needs a
     full URL; not at all when `[sitemap] enabled = false`)."""
-    lines = ["User-agent: *", "Allow: /", ""]
-    if not config.sitemap_enabled:
-        lines.pop()
-    elif urlsplit(config.base_url).netloc:
-        lines.append(f"Sitemap: {urls.absolute(config.base_url, 'sitemap.xml')}")
-    else:
-        lines.append("# Sitemap: set an absolute base_url (https://...) to name sitemap.xml here")
+    lines = ["User-agent: *", "Allow: /"]
+    if config.sitemap_enabled and urlsplit(config.base_url).netloc:
+        lines += ["", f"Sitemap: {urls.absolute(config.base_url, 'sitemap.xml')}"]
+    elif config.sitemap_enabled:
+        lines += ["", "# Sitemap: set an absolute base_url (https://...) to name sitemap.xml here"]
     return "\n".join(lines) + "\n"
 
 
